@@ -1,0 +1,220 @@
+"""Renders the host's bootstrap: one #cloud-config for every provider.
+
+Pure functions of plain values (validated Settings and, with a database, a
+DatabaseLink whose Outputs the stacks resolve first). Nothing here touches
+Pulumi, so the local target, `launchpad render` and the tests call the very
+same code the cloud stacks do.
+
+What the cloud-config does on the host:
+- creates an admin user (sudo, SSH keys only) and an unprivileged app user;
+- installs nginx, python3-venv, nftables, unattended-upgrades (and certbot with TLS);
+- writes the packed app, the gunicorn config and systemd socket + service, the
+  nginx site (sites-available) and http-level settings, a host firewall, SSH
+  hardening, and the deploy script that cloud-init runs last.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+
+from launchpad import app_bundle
+from launchpad.settings import USER_DATA_LIMIT, USER_DATA_LIMIT_NAME, ConfigError, Problem, Settings
+
+FILES = Path(__file__).resolve().parent.parent / "files"
+
+ADMIN_USER = "ops"
+GUNICORN_SPEC = "~=27.0"
+GRACEFUL_TIMEOUT = 30
+SECRETS_ENV = "/etc/launchpad/app.env"
+
+
+@dataclass(frozen=True)
+class DatabaseLink:
+    """Where the app's PostgreSQL is. No password: that never travels in user-data.
+
+    With `secret_arn` (AWS), the host reads the RDS-managed master password from
+    Secrets Manager at boot through its instance role. Without it, the stack
+    delivers SECRETS_ENV out of band (local: written into the machine's disk;
+    DigitalOcean: pushed over SSH).
+    """
+
+    host: str
+    port: int
+    name: str
+    user: str
+    secret_arn: str | None = None
+    region: str | None = None
+
+
+@dataclass(frozen=True)
+class HostFile:
+    path: str
+    content: str
+    mode: str = "0644"
+    b64: bool = False
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """Everything that will run on the host, as text, for review and for tests."""
+
+    user_data: str
+    nginx_http: str
+    nginx_site: str
+    app_socket: str
+    app_service: str
+    gunicorn_conf: str
+    deploy_script: str
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=1)
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(FILES),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+
+
+def _render(template: str, **values: object) -> str:
+    return _env().get_template(template).render(**values)
+
+
+def certificate_dir(domain: str) -> str:
+    return f"/etc/letsencrypt/live/{domain}"
+
+
+def render_nginx_http(settings: Settings, rate_limit: int = 20) -> str:
+    return _render("nginx-http.conf.j2", app=settings.app.unix_name, max_body="10m", rate_limit=rate_limit, tls=settings.tls)
+
+
+def render_nginx_site(settings: Settings, cert_ready: bool = False, cert_dir: str | None = None, rate_limit: int = 20) -> str:
+    """The site. With TLS it comes in two states: before the certificate exists
+    (HTTP for challenges and health, redirects) and after (`cert_ready`)."""
+    domain = settings.domain
+    tls_settings = ""
+    if settings.tls and domain:
+        tls_settings = _render("tls.conf.j2", cert_dir=cert_dir or certificate_dir(domain)).rstrip("\n")
+    return _render(
+        "nginx-site.conf.j2", stack=settings.stack, app=settings.app.unix_name, domain=domain,
+        tls=settings.tls, cert_ready=cert_ready, tls_settings=tls_settings, rate_limit=rate_limit,
+    )
+
+
+def render_app_socket(settings: Settings) -> str:
+    return _render("app.socket.j2", app=settings.app.unix_name)
+
+
+def render_app_service(settings: Settings, database: DatabaseLink | None = None) -> str:
+    return _render(
+        "app.service.j2", app=settings.app.unix_name, module=settings.app.module,
+        env=sorted(settings.app.env.items()), graceful_timeout=GRACEFUL_TIMEOUT,
+        db_env_unit="launchpad-secrets.service" if database and database.secret_arn else None,
+    )
+
+
+def render_gunicorn_conf(settings: Settings) -> str:
+    return _render("gunicorn.conf.py.j2", app=settings.app.unix_name, workers=settings.app.workers,
+                   threads=settings.app.threads, graceful_timeout=GRACEFUL_TIMEOUT)
+
+
+def render_deploy_script(settings: Settings) -> str:
+    return _render("deploy.sh.j2", app=settings.app.unix_name, gunicorn_spec=GUNICORN_SPEC,
+                   tls=settings.tls, firewall=True)
+
+
+def render_firewall(settings: Settings) -> str:
+    return _render("nftables.conf.j2", admin_cidrs=settings.admin_cidrs, tls=settings.tls)
+
+
+def _packages(settings: Settings, database: DatabaseLink | None) -> list[str]:
+    pkgs = ["nginx", "python3-venv", "nftables", "unattended-upgrades"]
+    if settings.tls:
+        pkgs.append("certbot")
+    if database and database.secret_arn:
+        pkgs.append("python3-boto3")
+    return pkgs
+
+
+def host_files(settings: Settings, database: DatabaseLink | None = None) -> list[HostFile]:
+    """Every file the cloud-config writes, in order."""
+    app = settings.app.unix_name
+    files = [
+        HostFile("/var/lib/launchpad/app.tar.gz", app_bundle.pack_b64(settings.app_path), "0600", b64=True),
+        HostFile(f"/etc/{app}/gunicorn.conf.py", render_gunicorn_conf(settings)),
+        HostFile(f"/etc/systemd/system/{app}.socket", render_app_socket(settings)),
+        HostFile(f"/etc/systemd/system/{app}.service", render_app_service(settings, database)),
+        HostFile("/etc/nginx/conf.d/launchpad.conf", render_nginx_http(settings)),
+        HostFile(f"/etc/nginx/sites-available/{app}", render_nginx_site(settings)),
+        HostFile("/etc/systemd/system/nginx.service.d/launchpad.conf", _render("nginx-reload.conf.j2")),
+        HostFile("/etc/nftables.conf", render_firewall(settings), "0755"),
+        HostFile("/etc/ssh/sshd_config.d/launchpad.conf", _render("sshd.conf.j2", admin_user=ADMIN_USER)),
+        HostFile("/etc/apt/apt.conf.d/20auto-upgrades", _render("auto-upgrades.j2")),
+        HostFile("/usr/local/sbin/launchpad-deploy", render_deploy_script(settings), "0755"),
+    ]
+    if settings.tls and settings.domain:
+        files += [
+            HostFile(f"/etc/nginx/sites-available/{app}.tls", render_nginx_site(settings, cert_ready=True)),
+            HostFile("/usr/local/sbin/launchpad-certificate", _render(
+                "certificate.sh.j2", app=app, domain=settings.domain, email=settings.email,
+                cert_dir=certificate_dir(settings.domain)), "0755"),
+            HostFile("/etc/systemd/system/launchpad-certificate.service", _render("certificate.service.j2")),
+            HostFile("/etc/systemd/system/launchpad-certificate.timer", _render("certificate.timer.j2")),
+            HostFile("/etc/letsencrypt/renewal-hooks/deploy/reload-nginx", "#!/bin/sh\nsystemctl reload nginx.service\n", "0755"),
+        ]
+    if database and database.secret_arn:
+        files += [
+            HostFile("/usr/local/sbin/launchpad-secrets", _render(
+                "secrets.py.j2", secret_arn=database.secret_arn, region=database.region, host=database.host,
+                port=database.port, name=database.name, env_file=SECRETS_ENV), "0700"),
+            HostFile("/etc/systemd/system/launchpad-secrets.service", _render("secrets.service.j2", app=app)),
+        ]
+    return files
+
+
+def render(settings: Settings, database: DatabaseLink | None = None) -> Rendered:
+    files = host_files(settings, database)
+    user_data = _render(
+        "cloud-config.yaml.j2", stack=settings.stack, packages=_packages(settings, database),
+        admin_user=ADMIN_USER, ssh_keys=[k.strip() for k in settings.ssh_keys], app=settings.app.unix_name,
+        files=files,
+    )
+    by_path = {f.path: f.content for f in files}
+    app = settings.app.unix_name
+    main_paths = {"/etc/nginx/conf.d/launchpad.conf", f"/etc/nginx/sites-available/{app}", f"/etc/systemd/system/{app}.socket",
+                  f"/etc/systemd/system/{app}.service", f"/etc/{app}/gunicorn.conf.py", "/usr/local/sbin/launchpad-deploy",
+                  "/var/lib/launchpad/app.tar.gz"}
+    return Rendered(
+        user_data=user_data,
+        nginx_http=by_path["/etc/nginx/conf.d/launchpad.conf"],
+        nginx_site=by_path[f"/etc/nginx/sites-available/{app}"],
+        app_socket=by_path[f"/etc/systemd/system/{app}.socket"],
+        app_service=by_path[f"/etc/systemd/system/{app}.service"],
+        gunicorn_conf=by_path[f"/etc/{app}/gunicorn.conf.py"],
+        deploy_script=by_path["/usr/local/sbin/launchpad-deploy"],
+        extra={p: c for p, c in by_path.items() if p not in main_paths},
+    )
+
+
+def render_user_data(settings: Settings, database: DatabaseLink | None = None) -> str:
+    """The #cloud-config text, checked against the provider's user-data limit."""
+    text = render(settings, database).user_data
+    size = len(gzip.compress(text.encode(), mtime=0)) if settings.provider == "aws" else len(text.encode())
+    limit = USER_DATA_LIMIT[settings.provider]
+    if size > limit:
+        raise ConfigError(settings.stack, [Problem("app.path", f"{str(settings.app.path)!r}: the rendered user-data is {size} bytes, "
+                                                              f"over {USER_DATA_LIMIT_NAME[settings.provider]} ({limit}); trim the app folder")])
+    return text
+
+
+def encode_for_ec2(user_data: str) -> str:
+    """EC2 takes base64 user-data; gzip first (cloud-init unpacks it) to stretch the 16 KiB limit."""
+    return base64.b64encode(gzip.compress(user_data.encode(), compresslevel=9, mtime=0)).decode()
