@@ -1,0 +1,298 @@
+"""The rendered host files, checked by the real tools: cloud-init, nginx, gixy-ng, systemd."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import io
+import json
+import re
+import shutil
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from components import bootstrap
+from components.bootstrap import DatabaseLink, render, render_nginx_http, render_nginx_site
+from launchpad.settings import ConfigError, Settings, validate
+
+AWS_DB = DatabaseLink("db.internal", 5432, "app", "launchpad",
+                      secret_arn="arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-1", region="eu-west-1")
+
+VARIANTS: dict[str, tuple[dict, DatabaseLink | None]] = {
+    "local-plain": ({}, None),
+    "local-domain": ({"launchpad:domain": "rocket.test"}, None),
+    "do-ssh": ({"launchpad:provider": "digitalocean", "launchpad:adminCidrs": ["203.0.113.7/32"],
+                "launchpad:sshKeys": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7 ops@laptop"]}, None),
+    "aws-tls-db": ({"launchpad:provider": "aws", "launchpad:domain": "example.com", "launchpad:email": "ops@example.com",
+                    "launchpad:database": {"enabled": True, "version": "16"}, "launchpad:production": True}, AWS_DB),
+}
+
+
+def need(tool: str) -> str:
+    path = shutil.which(tool)
+    if not path:
+        pytest.fail(f"{tool} is not installed: .ci/run installs it (apt-get install {tool})")
+    return path
+
+
+@pytest.fixture(params=sorted(VARIANTS))
+def variant(request: pytest.FixtureRequest) -> tuple[str, Settings, DatabaseLink | None]:
+    raw, db = VARIANTS[request.param]
+    return request.param, validate(raw, "test"), db
+
+
+def test_user_data_passes_cloud_init_schema(variant, tmp_path: Path) -> None:
+    name, settings, db = variant
+    path = tmp_path / "user-data"
+    path.write_text(bootstrap.render_user_data(settings, db))
+    out = subprocess.run([need("cloud-init"), "schema", "-c", str(path)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "Valid cloud-config" in out.stdout
+
+
+def test_cloud_init_schema_catches_a_broken_config(tmp_path: Path) -> None:
+    """The check above can fail: a wrongly typed module key is refused."""
+    text = render(validate({}, "test")).user_data.replace("ssh_pwauth: false", "ssh_pwauth: [1, 2]")
+    path = tmp_path / "user-data"
+    path.write_text(text)
+    out = subprocess.run([need("cloud-init"), "schema", "-c", str(path)], capture_output=True, text=True)
+    assert out.returncode != 0
+
+
+def test_user_data_starts_with_cloud_config_and_only_known_top_level_keys(variant) -> None:
+    # cloud-init schema ignores unknown top-level keys (field notes), so check them here.
+    _, settings, db = variant
+    text = bootstrap.render_user_data(settings, db)
+    assert text.startswith("#cloud-config\n")
+    doc = yaml.safe_load(text)
+    schema = json.loads(Path("/usr/lib/python3/dist-packages/cloudinit/config/schemas/schema-cloud-config-v1.json").read_text()) \
+        if Path("/usr/lib/python3/dist-packages/cloudinit/config/schemas/schema-cloud-config-v1.json").is_file() else None
+    known = {"package_update", "packages", "ssh_pwauth", "disable_root", "users", "write_files", "runcmd"}
+    assert set(doc) <= known
+    if schema is not None:
+        props: set[str] = set()
+        for part in schema["allOf"]:
+            ref = part["$ref"].split("/")[-1]
+            props |= set(schema["$defs"][ref].get("properties", {}))
+        assert set(doc) <= props
+
+
+def nginx_test(tmp_path: Path, http_conf: str, site: str) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "http.conf").write_text(http_conf)
+    (tmp_path / "site.conf").write_text(site)
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log stderr;\nevents {{}}\n"
+        f"http {{\n include /etc/nginx/mime.types;\n include {tmp_path}/http.conf;\n include {tmp_path}/site.conf;\n}}\n")
+    return subprocess.run([need("nginx"), "-t", "-q", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)],
+                          capture_output=True, text=True)
+
+
+def self_signed(tmp_path: Path) -> str:
+    subprocess.run([need("openssl"), "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=example.com",
+                    "-keyout", str(tmp_path / "privkey.pem"), "-out", str(tmp_path / "fullchain.pem")],
+                   check=True, capture_output=True)
+    return str(tmp_path)
+
+
+def site_variants(settings: Settings, tmp_path: Path) -> dict[str, str]:
+    sites = {"initial": render_nginx_site(settings)}
+    if settings.tls:
+        sites["with-certificate"] = render_nginx_site(settings, cert_ready=True, cert_dir=self_signed(tmp_path))
+    return sites
+
+
+def test_nginx_site_passes_nginx_t(variant, tmp_path: Path) -> None:
+    _, settings, _ = variant
+    for state, site in site_variants(settings, tmp_path).items():
+        out = nginx_test(tmp_path, render_nginx_http(settings), site)
+        assert out.returncode == 0, f"{state}: {out.stderr}"
+
+
+def test_nginx_t_catches_a_broken_site(tmp_path: Path) -> None:
+    settings = validate({}, "test")
+    out = nginx_test(tmp_path, render_nginx_http(settings), render_nginx_site(settings).replace("proxy_pass", "proxy_pas"))
+    assert out.returncode != 0 and "proxy_pas" in out.stderr
+
+
+def gixy(tmp_path: Path, http_conf: str, site: str) -> list[dict]:
+    nginx_test(tmp_path, http_conf, site)
+    gixy_bin = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "gixy"
+    exe = str(gixy_bin) if gixy_bin.exists() else need("gixy")
+    out = subprocess.run([exe, "-ll", "-f", "json", str(tmp_path / "nginx.conf")], capture_output=True, text=True)
+    return json.loads(out.stdout or "[]")
+
+
+def test_gixy_finds_nothing_medium_or_higher(variant, tmp_path: Path) -> None:
+    _, settings, _ = variant
+    for state, site in site_variants(settings, tmp_path).items():
+        findings = gixy(tmp_path, render_nginx_http(settings), site)
+        assert findings == [], f"{state}: " + "; ".join(f"{f.get('plugin')}: {f.get('summary')}" for f in findings)
+
+
+def test_gixy_catches_host_spoofing(tmp_path: Path) -> None:
+    """Gunicorn's sample config forwards $http_host; gixy flags that (field notes)."""
+    settings = validate({}, "test")
+    site = render_nginx_site(settings).replace("proxy_set_header Host $host;", "proxy_set_header Host $http_host;")
+    assert any(f.get("plugin") == "host_spoofing" for f in gixy(tmp_path, render_nginx_http(settings), site))
+
+
+def unit_root(tmp_path: Path, settings: Settings, service: str, socket: str) -> Path:
+    """A scratch root holding the system's units and the binaries the unit names."""
+    root = tmp_path / "root"
+    app = settings.app.unix_name
+    shutil.copytree("/usr/lib/systemd/system", root / "usr/lib/systemd/system", symlinks=True)
+    (root / "usr/bin").mkdir(parents=True)
+    shutil.copy("/usr/bin/kill", root / "usr/bin/kill")
+    (root / "bin").symlink_to("usr/bin")
+    gunicorn = root / f"srv/{app}/venv/bin/gunicorn"
+    gunicorn.parent.mkdir(parents=True)
+    gunicorn.write_text("#!/bin/sh\n")
+    gunicorn.chmod(0o755)
+    units = root / "etc/systemd/system"
+    units.mkdir(parents=True)
+    (units / f"{app}.service").write_text(service)
+    (units / f"{app}.socket").write_text(socket)
+    return root
+
+
+def verify(root: Path, app: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([need("systemd-analyze"), "verify", "--man=no", f"--root={root}", f"{app}.service", f"{app}.socket"],
+                          capture_output=True, text=True)
+
+
+def test_units_pass_systemd_analyze_verify(variant, tmp_path: Path) -> None:
+    _, settings, db = variant
+    r = render(settings, db)
+    service = r.app_service
+    if db and db.secret_arn:
+        # The secrets unit it orders after is part of the same render.
+        (tmp_path / "x").mkdir()
+    out = verify(unit_root(tmp_path, settings, service, r.app_socket), settings.app.unix_name)
+    # verify exits 0 on mere warnings, so any output at all is a failure.
+    assert out.returncode == 0 and out.stdout + out.stderr == "", out.stdout + out.stderr
+
+
+def test_verify_catches_a_broken_unit(tmp_path: Path) -> None:
+    settings = validate({}, "test")
+    r = render(settings)
+    out = verify(unit_root(tmp_path, settings, r.app_service.replace("KillMode=mixed", "KillMode=mixd"), r.app_socket), "rocket")
+    assert "mixd" in out.stderr
+
+
+def security_exposure(path: Path) -> float:
+    out = subprocess.run([need("systemd-analyze"), "security", "--offline=true", "--no-pager", str(path)],
+                         capture_output=True, text=True)
+    match = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", out.stdout + out.stderr)
+    assert match, out.stdout + out.stderr
+    return float(match.group(1))
+
+
+def test_gunicorn_unit_is_sandboxed(tmp_path: Path) -> None:
+    settings = validate({}, "test")
+    path = tmp_path / "rocket.service"
+    path.write_text(render(settings).app_service)
+    score = security_exposure(path)
+    print(f"systemd-analyze security exposure: {score}")
+    assert score <= 2.0
+
+
+def test_security_score_would_catch_an_unsandboxed_unit(tmp_path: Path) -> None:
+    text = render(validate({}, "test")).app_service
+    bare = "\n".join(line for line in text.splitlines() if not re.match(r"^(Protect|Private|Restrict|NoNew|System|Capability|Memory|Lock|Proc|Device|Ambient|Remove|UMask)", line))
+    path = tmp_path / "rocket.service"
+    path.write_text(bare)
+    assert security_exposure(path) > 2.0
+
+
+def test_gunicorn_listens_only_where_nginx_can_reach_it() -> None:
+    r = render(validate({}, "test"))
+    assert "ListenStream=/run/rocket.sock" in r.app_socket
+    assert "SocketMode=0600" in r.app_socket and "SocketUser=www-data" in r.app_socket
+    namespace: dict = {}
+    exec(compile(r.gunicorn_conf, "gunicorn.conf.py", "exec"), namespace)  # noqa: S102 - our own rendered config
+    assert namespace["bind"] == ["unix:/run/rocket.sock"]
+    assert namespace["workers"] >= 2
+    assert namespace["graceful_timeout"] <= int(re.search(r"TimeoutStopSec=(\d+)", r.app_service).group(1))  # type: ignore[union-attr]
+    assert "ExecReload=/bin/kill -s HUP $MAINPID" in r.app_service
+    assert "Restart=on-failure" in r.app_service
+
+
+def test_site_sets_proxy_headers_and_www_redirect() -> None:
+    site = render_nginx_site(validate({"launchpad:domain": "rocket.test"}, "test"))
+    for header in ("Host $host", "X-Real-IP $remote_addr", "X-Forwarded-For $proxy_add_x_forwarded_for", "X-Forwarded-Proto $scheme"):
+        assert f"proxy_set_header {header};" in site
+    assert re.search(r"server_name www\.rocket\.test;\s+return 301 http://rocket\.test\$request_uri;", site)
+    assert "return 444;" in site
+
+
+def test_tls_site_redirects_www_in_one_hop_on_both_schemes(tmp_path: Path) -> None:
+    settings = validate({"launchpad:provider": "aws", "launchpad:domain": "example.com", "launchpad:email": "ops@example.com"}, "t")
+    site = render_nginx_site(settings, cert_ready=True, cert_dir="/x")
+    # Port 80 sends both names straight to the HTTPS apex; 443 www goes to the apex.
+    assert "server_name example.com www.example.com;" in site
+    assert site.count("return 301 https://example.com$request_uri;") == 2
+    assert 'Strict-Transport-Security "max-age=63072000" always' in site
+    assert "ssl_reject_handshake on;" in site
+    assert "ssl_protocols TLSv1.2 TLSv1.3;" in render_nginx_http(settings)
+
+
+def test_no_domain_no_tls() -> None:
+    r = render(validate({}, "test"))
+    assert "443" not in r.nginx_site and "certbot" not in r.user_data and "ssl_" not in r.nginx_http
+
+
+def unpack_app(user_data: str) -> dict[str, bytes]:
+    doc = yaml.safe_load(user_data)
+    (entry,) = [f for f in doc["write_files"] if f["path"] == "/var/lib/launchpad/app.tar.gz"]
+    with tarfile.open(fileobj=io.BytesIO(base64.b64decode(entry["content"]))) as tar:
+        return {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}  # type: ignore[union-attr]
+
+
+def test_app_travels_in_user_data_and_renders_deterministically() -> None:
+    settings = validate({}, "test")
+    files = unpack_app(render(settings).user_data)
+    assert set(files) == {"rocket.py", "requirements.txt"}
+    assert b"werkzeug.middleware.proxy_fix" in files["rocket.py"]
+    assert render(settings).user_data == render(settings).user_data
+
+
+SECRET_PATTERNS = [
+    r"postgres(ql)?://[^:/\s]+:[^@\s{]+@",          # a URL with a password in it
+    r"PGPASSWORD",
+    r"-----BEGIN [A-Z ]*PRIVATE KEY",
+    r"(?i)password\s*[=:]\s*['\"][^'\"]+['\"]",      # a quoted literal password
+    r"(?im)^\s*\w*(PASSWORD|SECRET|TOKEN)=\S+",       # env-file style
+]
+
+
+def test_no_secret_in_user_data() -> None:
+    raw, db = VARIANTS["aws-tls-db"]
+    text = bootstrap.render_user_data(validate(raw, "test"), db)
+    for pattern in SECRET_PATTERNS:
+        assert not re.search(pattern, text), pattern
+    # The password is fetched on the host, from the secret's ARN, through the instance role.
+    assert db and db.secret_arn in text and "get_secret_value" in text
+
+
+def test_secret_scan_would_catch_a_leak() -> None:
+    for leaked in ("DATABASE_URL=postgresql://app:hunter2@db:5432/app", "DB_PASSWORD=hunter2", "password: 'hunter2'"):
+        assert any(re.search(p, leaked) for p in SECRET_PATTERNS), leaked
+
+
+def test_ec2_encoding_is_gzip_base64() -> None:
+    text = render(validate({}, "test")).user_data
+    assert gzip.decompress(base64.b64decode(bootstrap.encode_for_ec2(text))).decode() == text
+
+
+def test_oversized_app_is_refused_naming_the_limit(tmp_path: Path) -> None:
+    app = tmp_path / "big"
+    app.mkdir()
+    (app / "rocket.py").write_text("app = None\n")
+    (app / "blob.bin").write_bytes(bytes(range(256)) * 8 + __import__("os").urandom(20_000))
+    with pytest.raises(ConfigError) as err:
+        validate({"launchpad:provider": "aws", "launchpad:app": {"path": str(app)}}, "test")
+    assert "launchpad:app.path" in str(err.value) and "EC2's 16 KiB user-data limit" in str(err.value)
