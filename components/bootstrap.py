@@ -84,7 +84,7 @@ def _env() -> jinja2.Environment:
     )
 
 
-def _render(template: str, **values: object) -> str:
+def render_template(template: str, **values: object) -> str:
     return _env().get_template(template).render(**values)
 
 
@@ -93,7 +93,7 @@ def certificate_dir(domain: str) -> str:
 
 
 def render_nginx_http(settings: Settings, rate_limit: int = 20) -> str:
-    return _render("nginx-http.conf.j2", app=settings.app.unix_name, max_body="10m", rate_limit=rate_limit, tls=settings.tls)
+    return render_template("nginx-http.conf.j2", app=settings.app.unix_name, max_body="10m", rate_limit=rate_limit, tls=settings.tls)
 
 
 def render_nginx_site(settings: Settings, cert_ready: bool = False, cert_dir: str | None = None, rate_limit: int = 20) -> str:
@@ -102,19 +102,19 @@ def render_nginx_site(settings: Settings, cert_ready: bool = False, cert_dir: st
     domain = settings.domain
     tls_settings = ""
     if settings.tls and domain:
-        tls_settings = _render("tls.conf.j2", cert_dir=cert_dir or certificate_dir(domain)).rstrip("\n")
-    return _render(
+        tls_settings = render_template("tls.conf.j2", cert_dir=cert_dir or certificate_dir(domain)).rstrip("\n")
+    return render_template(
         "nginx-site.conf.j2", stack=settings.stack, app=settings.app.unix_name, domain=domain,
         tls=settings.tls, cert_ready=cert_ready, tls_settings=tls_settings, rate_limit=rate_limit,
     )
 
 
 def render_app_socket(settings: Settings) -> str:
-    return _render("app.socket.j2", app=settings.app.unix_name)
+    return render_template("app.socket.j2", app=settings.app.unix_name)
 
 
 def render_app_service(settings: Settings, database: DatabaseLink | None = None) -> str:
-    return _render(
+    return render_template(
         "app.service.j2", app=settings.app.unix_name, module=settings.app.module,
         env=sorted(settings.app.env.items()), graceful_timeout=GRACEFUL_TIMEOUT,
         db_env_unit="launchpad-secrets.service" if database and database.secret_arn else None,
@@ -122,17 +122,17 @@ def render_app_service(settings: Settings, database: DatabaseLink | None = None)
 
 
 def render_gunicorn_conf(settings: Settings) -> str:
-    return _render("gunicorn.conf.py.j2", app=settings.app.unix_name, workers=settings.app.workers,
+    return render_template("gunicorn.conf.py.j2", app=settings.app.unix_name, workers=settings.app.workers,
                    threads=settings.app.threads, graceful_timeout=GRACEFUL_TIMEOUT)
 
 
 def render_deploy_script(settings: Settings) -> str:
-    return _render("deploy.sh.j2", app=settings.app.unix_name, gunicorn_spec=GUNICORN_SPEC,
+    return render_template("deploy.sh.j2", app=settings.app.unix_name, gunicorn_spec=GUNICORN_SPEC,
                    tls=settings.tls, firewall=True)
 
 
 def render_firewall(settings: Settings) -> str:
-    return _render("nftables.conf.j2", admin_cidrs=settings.admin_cidrs, tls=settings.tls)
+    return render_template("nftables.conf.j2", admin_cidrs=settings.admin_cidrs, tls=settings.tls)
 
 
 def _packages(settings: Settings, database: DatabaseLink | None) -> list[str]:
@@ -154,35 +154,35 @@ def host_files(settings: Settings, database: DatabaseLink | None = None) -> list
         HostFile(f"/etc/systemd/system/{app}.service", render_app_service(settings, database)),
         HostFile("/etc/nginx/conf.d/launchpad.conf", render_nginx_http(settings)),
         HostFile(f"/etc/nginx/sites-available/{app}", render_nginx_site(settings)),
-        HostFile("/etc/systemd/system/nginx.service.d/launchpad.conf", _render("nginx-reload.conf.j2")),
+        HostFile("/etc/systemd/system/nginx.service.d/launchpad.conf", render_template("nginx-reload.conf.j2")),
         HostFile("/etc/nftables.conf", render_firewall(settings), "0755"),
-        HostFile("/etc/ssh/sshd_config.d/launchpad.conf", _render("sshd.conf.j2", admin_user=ADMIN_USER)),
-        HostFile("/etc/apt/apt.conf.d/20auto-upgrades", _render("auto-upgrades.j2")),
+        HostFile("/etc/ssh/sshd_config.d/launchpad.conf", render_template("sshd.conf.j2", admin_user=ADMIN_USER)),
+        HostFile("/etc/apt/apt.conf.d/20auto-upgrades", render_template("auto-upgrades.j2")),
         HostFile("/usr/local/sbin/launchpad-deploy", render_deploy_script(settings), "0755"),
     ]
     if settings.tls and settings.domain:
         files += [
             HostFile(f"/etc/nginx/sites-available/{app}.tls", render_nginx_site(settings, cert_ready=True)),
-            HostFile("/usr/local/sbin/launchpad-certificate", _render(
+            HostFile("/usr/local/sbin/launchpad-certificate", render_template(
                 "certificate.sh.j2", app=app, domain=settings.domain, email=settings.email,
                 cert_dir=certificate_dir(settings.domain)), "0755"),
-            HostFile("/etc/systemd/system/launchpad-certificate.service", _render("certificate.service.j2")),
-            HostFile("/etc/systemd/system/launchpad-certificate.timer", _render("certificate.timer.j2")),
+            HostFile("/etc/systemd/system/launchpad-certificate.service", render_template("certificate.service.j2")),
+            HostFile("/etc/systemd/system/launchpad-certificate.timer", render_template("certificate.timer.j2")),
             HostFile("/etc/letsencrypt/renewal-hooks/deploy/reload-nginx", "#!/bin/sh\nsystemctl reload nginx.service\n", "0755"),
         ]
     if database and database.secret_arn:
         files += [
-            HostFile("/usr/local/sbin/launchpad-secrets", _render(
+            HostFile("/usr/local/sbin/launchpad-secrets", render_template(
                 "secrets.py.j2", secret_arn=database.secret_arn, region=database.region, host=database.host,
                 port=database.port, name=database.name, env_file=SECRETS_ENV), "0700"),
-            HostFile("/etc/systemd/system/launchpad-secrets.service", _render("secrets.service.j2", app=app)),
+            HostFile("/etc/systemd/system/launchpad-secrets.service", render_template("secrets.service.j2", app=app)),
         ]
     return files
 
 
 def render(settings: Settings, database: DatabaseLink | None = None) -> Rendered:
     files = host_files(settings, database)
-    user_data = _render(
+    user_data = render_template(
         "cloud-config.yaml.j2", stack=settings.stack, packages=_packages(settings, database),
         admin_user=ADMIN_USER, ssh_keys=[k.strip() for k in settings.ssh_keys], app=settings.app.unix_name,
         files=files,

@@ -168,7 +168,9 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{NAMESPACE}:{self.key}: {self.message}" if not self.key.count(":") else f"{self.key}: {self.message}"
+        # Config keys get their namespace; provider keys and file names stand as they are.
+        plain = ":" in self.key or self.key.startswith("Pulumi.")
+        return f"{self.key}: {self.message}" if plain else f"{NAMESPACE}:{self.key}: {self.message}"
 
 
 class ConfigError(ValueError):
@@ -414,7 +416,7 @@ def load_from_file(stack: str, root: Path = PROJECT_ROOT) -> Settings:
     path = stack_file(stack, root)
     if not path.is_file():
         known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
-        raise ConfigError(stack, [Problem("stack", f"{stack!r} has no {path.name}{_suggest(stack, known)}; stacks here: {', '.join(known) or 'none'}")])
+        raise ConfigError(stack, [Problem(path.name, f"no such file for stack {stack!r}{_suggest(stack, known)}; stacks here: {', '.join(known) or 'none'}")])
     data = yaml.safe_load(path.read_text()) or {}
     raw = data.get("config") or {}
     if not isinstance(raw, Mapping):
