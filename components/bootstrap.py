@@ -92,11 +92,11 @@ def certificate_dir(domain: str) -> str:
     return f"/etc/letsencrypt/live/{domain}"
 
 
-def render_nginx_http(settings: Settings, rate_limit: int = 20) -> str:
-    return render_template("nginx-http.conf.j2", app=settings.app.unix_name, max_body="10m", rate_limit=rate_limit, tls=settings.tls)
+def render_nginx_http(settings: Settings) -> str:
+    return render_template("nginx-http.conf.j2", app=settings.app.unix_name, max_body="10m", rate_limit=settings.rate_limit, tls=settings.tls)
 
 
-def render_nginx_site(settings: Settings, cert_ready: bool = False, cert_dir: str | None = None, rate_limit: int = 20) -> str:
+def render_nginx_site(settings: Settings, cert_ready: bool = False, cert_dir: str | None = None) -> str:
     """The site. With TLS it comes in two states: before the certificate exists
     (HTTP for challenges and health, redirects) and after (`cert_ready`)."""
     domain = settings.domain
@@ -105,7 +105,7 @@ def render_nginx_site(settings: Settings, cert_ready: bool = False, cert_dir: st
         tls_settings = render_template("tls.conf.j2", cert_dir=cert_dir or certificate_dir(domain)).rstrip("\n")
     return render_template(
         "nginx-site.conf.j2", stack=settings.stack, app=settings.app.unix_name, domain=domain,
-        tls=settings.tls, cert_ready=cert_ready, tls_settings=tls_settings, rate_limit=rate_limit,
+        tls=settings.tls, cert_ready=cert_ready, tls_settings=tls_settings, rate_limit=settings.rate_limit,
     )
 
 

@@ -126,6 +126,7 @@ class Settings(_Model):
     email: str | None = Field(None, description="Contact for Let's Encrypt; with `domain` on a cloud provider, turns on HTTPS via certbot.")
     app: AppSettings = Field(default_factory=AppSettings, description="The app: `path`, `module`, `name`, `workers`, `threads`, `env`.")
     database: DatabaseSettings = Field(default_factory=DatabaseSettings, description="PostgreSQL: `enabled`, `version`, `size`, `storageGb`, `backupRetentionDays`, `name`.")
+    rate_limit: int = Field(20, ge=0, le=100_000, description="Requests per second Nginx admits per client address (bursts of twice that pass); 0 turns limiting off.")
     admin_cidrs: list[str] = Field(default_factory=list, description="CIDRs allowed to reach SSH (port 22). Empty: SSH is closed.")
     ssh_keys: list[str] = Field(default_factory=list, description="Public SSH keys installed for the admin user (needed when `adminCidrs` opens SSH).")
 

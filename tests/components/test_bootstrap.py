@@ -288,11 +288,15 @@ def test_ec2_encoding_is_gzip_base64() -> None:
     assert gzip.decompress(base64.b64decode(bootstrap.encode_for_ec2(text))).decode() == text
 
 
-def test_oversized_app_is_refused_naming_the_limit(tmp_path: Path) -> None:
+def test_renderer_refuses_user_data_over_the_limit_even_if_validation_was_bypassed(tmp_path: Path) -> None:
+    """The model budgets the app; the renderer checks the real total as a backstop."""
+    from launchpad.settings import AppSettings
+
     app = tmp_path / "big"
     app.mkdir()
     (app / "rocket.py").write_text("app = None\n")
-    (app / "blob.bin").write_bytes(bytes(range(256)) * 8 + __import__("os").urandom(20_000))
+    (app / "blob.bin").write_bytes(__import__("os").urandom(20_000))
+    settings = validate({"launchpad:provider": "aws"}, "test").model_copy(update={"app": AppSettings(path=app)})
     with pytest.raises(ConfigError) as err:
-        validate({"launchpad:provider": "aws", "launchpad:app": {"path": str(app)}}, "test")
-    assert "launchpad:app.path" in str(err.value) and "EC2's 16 KiB user-data limit" in str(err.value)
+        bootstrap.render_user_data(settings)
+    assert "EC2's 16 KiB user-data limit (after gzip) (16384)" in str(err.value)
