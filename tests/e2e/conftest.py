@@ -1,0 +1,109 @@
+"""Fixtures that boot real local machines (debootstrap + systemd-nspawn + cloud-init).
+
+These tests need root and the host tools; where the machine lacks them, they are
+skipped with the missing capability named.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from launchpad.local import machine
+from launchpad.local import stack as local_stack
+from launchpad.settings import Settings, validate
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _missing() -> list[str]:
+    missing = [] if os.geteuid() == 0 else ["root"]
+    missing += [tool for tool in ("systemd-nspawn", "debootstrap", "nsenter", "nft", "ip") if shutil.which(tool) is None]
+    return missing
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    missing = _missing()
+    if not missing:
+        return
+    skip = pytest.mark.skip(reason=f"boots a local machine; this machine lacks: {', '.join(missing)}")
+    for item in items:
+        if "e2e" in item.keywords:
+            item.add_marker(skip)
+
+
+def leftovers(name: str, state: machine.MachineState | None) -> list[str]:
+    """Everything a machine's `up` creates that could outlive `down`."""
+    found = []
+    if machine.status(name) is not None:
+        found.append(f"state of {name}")
+    if (machine.STATE_ROOT / "machines" / name).exists():
+        found.append(f"state dir of {name}")
+    if state is None:
+        return found
+    netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    if state.netns in netns.split():
+        found.append(f"netns {state.netns}")
+    if subprocess.run(["ip", "link", "show", state.interface], capture_output=True).returncode == 0:
+        found.append(f"interface {state.interface}")
+    if state.rootfs in Path("/proc/mounts").read_text():
+        found.append(f"mount {state.rootfs}")
+    for pid in (state.pid, state.nspawn_pid, state.init_pid):
+        proc = Path(f"/proc/{pid}")
+        if not pid or not proc.exists():
+            continue
+        try:
+            status = dict(line.split(":\t", 1) for line in (proc / "status").read_text().splitlines() if ":\t" in line)
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            continue  # exited while we looked
+        # An exited process waiting to be reaped by its parent holds nothing.
+        if not status.get("State", "").startswith("Z"):
+            found.append(f"process {pid} ({status.get('State', '?')}: {cmdline})")
+    rules = subprocess.run(["nft", "list", "ruleset"], capture_output=True, text=True).stdout
+    if state.address in rules or state.interface in rules:
+        found.append(f"nft rules for {state.address}")
+    return found
+
+
+def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 1200) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "launchpad.cli", *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=timeout, env={**os.environ, **(env or {})})
+
+
+@pytest.fixture(scope="session")
+def dev_stack() -> Iterator[local_stack.StackStatus]:
+    """The README's first command: the dev stack, through the CLI."""
+    out = cli("local", "up", "--stack", "dev")
+    print(out.stdout, out.stderr)
+    assert out.returncode == 0, out.stderr[-4000:]
+    status = local_stack.status(validate({"launchpad:provider": "local"}, "dev"))
+    yield status
+    cli("local", "down", "--stack", "dev")
+
+
+E2E_CONFIG = {
+    "launchpad:provider": "local",
+    "launchpad:domain": "rocket.test",
+    "launchpad:rateLimit": 50,
+    "launchpad:database": {"enabled": True},
+}
+
+
+@pytest.fixture(scope="session")
+def e2e_settings() -> Settings:
+    return validate(E2E_CONFIG, "e2e")
+
+
+@pytest.fixture(scope="session")
+def e2e_stack(e2e_settings: Settings) -> Iterator[local_stack.StackStatus]:
+    """A stack with a domain and a database, for the proxy, database and fault tests."""
+    status = local_stack.up(e2e_settings, progress=print)
+    yield status
+    local_stack.down("e2e", progress=print)
