@@ -11,7 +11,6 @@ import hashlib
 import io
 import json
 import os
-import sys
 import tarfile
 import time
 from pathlib import Path
@@ -154,4 +153,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
