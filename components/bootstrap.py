@@ -164,7 +164,7 @@ def host_files(settings: Settings, database: DatabaseLink | None = None) -> list
         files += [
             HostFile(f"/etc/nginx/sites-available/{app}.tls", render_nginx_site(settings, cert_ready=True)),
             HostFile("/usr/local/sbin/launchpad-certificate", render_template(
-                "certificate.sh.j2", app=app, domain=settings.domain, email=settings.email,
+                "certificate.sh.j2", app=app, domain=settings.domain, email=settings.email, acme_server=settings.acme_server,
                 cert_dir=certificate_dir(settings.domain)), "0755"),
             HostFile("/etc/systemd/system/launchpad-certificate.service", render_template("certificate.service.j2")),
             HostFile("/etc/systemd/system/launchpad-certificate.timer", render_template("certificate.timer.j2")),

@@ -124,6 +124,7 @@ class Settings(_Model):
     production: bool = Field(False, description="Production stack: the database is protected (Pulumi `protect`, deletion protection, final snapshot).")
     domain: str | None = Field(None, description="Apex domain served by Nginx; `www.<domain>` redirects to it. Unset: the host answers on its address.")
     email: str | None = Field(None, description="Contact for Let's Encrypt; with `domain` on a cloud provider, turns on HTTPS via certbot.")
+    acme_server: str | None = Field(None, description="ACME directory for certificates. Default: Let's Encrypt. A staging or private ACME server (e.g. Pebble) is for tests, and allows HTTPS on the local target.")
     app: AppSettings = Field(default_factory=lambda: AppSettings(), description="The app: `path`, `module`, `name`, `workers`, `threads`, `env`.")
     database: DatabaseSettings = Field(default_factory=lambda: DatabaseSettings(), description="PostgreSQL: `enabled`, `version`, `size`, `storageGb`, `backupRetentionDays`, `name`.")
     rate_limit: int = Field(20, ge=0, le=100_000, description="Requests per second Nginx admits per client address (bursts of twice that pass); 0 turns limiting off.")
@@ -154,8 +155,9 @@ class Settings(_Model):
 
     @property
     def tls(self) -> bool:
-        """HTTPS needs a public name Let's Encrypt can reach: a cloud host with a domain and a contact."""
-        return self.provider != "local" and bool(self.domain) and bool(self.email)
+        """HTTPS needs a domain, a contact, and an ACME server that can reach the host:
+        Let's Encrypt reaches cloud hosts; a local machine only a private ACME server."""
+        return bool(self.domain) and bool(self.email) and (self.provider != "local" or bool(self.acme_server))
 
     @property
     def app_path(self) -> Path:
@@ -243,6 +245,8 @@ def _check(s: Settings) -> list[Problem]:
             p.append(Problem("domain", f"{s.domain!r} is not a valid domain name; expected like example.com"))
     if s.email is not None and not EMAIL.match(s.email):
         p.append(Problem("email", f"{s.email!r} is not an email address; expected like ops@example.com"))
+    if s.acme_server is not None and not re.match(r"^https://[^\s/]+(/\S*)?$", s.acme_server):
+        p.append(Problem("acmeServer", f"{s.acme_server!r} is not an ACME directory URL; expected like https://acme-staging-v02.api.letsencrypt.org/directory"))
     if s.email is not None and s.domain is None:
         p.append(Problem("email", f"{s.email!r} is set but 'domain' is not; the email is only used for a certificate for the domain"))
     p += _check_app(s)
