@@ -546,60 +546,69 @@ PRODUCTION_SCHEMA = PolicyConfigSchema(
     properties={PRODUCTION_CONFIG: {"type": "boolean", "default": False}},
 )
 
+def _resource_policy(name: str, description: str, validate: Any, **kwargs: Any) -> ResourceValidationPolicy:
+    """Every Launchpad rule is mandatory: a broken one blocks the deployment."""
+    return ResourceValidationPolicy(name=name, description=description, validate=validate, enforcement_level=_MANDATORY, **kwargs)
+
+
+def _stack_policy(name: str, description: str, validate: Any) -> StackValidationPolicy:
+    return StackValidationPolicy(name=name, description=description, validate=validate, enforcement_level=_MANDATORY)
+
+
 POLICIES: list[Policy] = [
-    ResourceValidationPolicy(
+    _resource_policy(
         name="ec2-imdsv2-required",
         description="EC2 instances require IMDSv2 (metadataOptions.httpTokens = 'required'). CKV_AWS_79.",
-        validate=_validate_imdsv2, enforcement_level=_MANDATORY),
-    ResourceValidationPolicy(
+        validate=_validate_imdsv2),
+    _resource_policy(
         name="ebs-encrypted",
         description="EC2 root and EBS block devices, and EBS volumes, are encrypted. CKV_AWS_8.",
-        validate=_validate_ebs_encrypted, enforcement_level=_MANDATORY),
-    ResourceValidationPolicy(
+        validate=_validate_ebs_encrypted),
+    _resource_policy(
         name="ssh-not-open-to-world",
         description="No security group or DigitalOcean firewall admits SSH (22) from 0.0.0.0/0 or ::/0. CKV_AWS_24.",
-        validate=_validate_ssh_not_open_to_world, enforcement_level=_MANDATORY),
-    ResourceValidationPolicy(
+        validate=_validate_ssh_not_open_to_world),
+    _resource_policy(
         name="world-open-only-web",
         description="From 0.0.0.0/0 or ::/0 only ports 80 and 443 are admitted.",
-        validate=_validate_world_open_only_web, enforcement_level=_MANDATORY),
-    ResourceValidationPolicy(
+        validate=_validate_world_open_only_web),
+    _resource_policy(
         name="rds-not-public",
         description="RDS instances are not publicly accessible. CKV_AWS_17.",
-        validate=_validate_rds_not_public, enforcement_level=_MANDATORY),
-    ResourceValidationPolicy(
+        validate=_validate_rds_not_public),
+    _resource_policy(
         name="rds-storage-encrypted",
         description="RDS storage is encrypted. CKV_AWS_16.",
-        validate=_validate_rds_storage_encrypted, enforcement_level=_MANDATORY),
-    ResourceValidationPolicy(
+        validate=_validate_rds_storage_encrypted),
+    _resource_policy(
         name="rds-backup-retention",
         description=f"RDS keeps automated backups for at least {MIN_BACKUP_RETENTION_DAYS} days. CKV_AWS_133.",
-        validate=_validate_rds_backup_retention, enforcement_level=_MANDATORY),
-    ResourceValidationPolicy(
+        validate=_validate_rds_backup_retention),
+    _resource_policy(
         name="rds-production-protection",
         description=("Production RDS instances (policy config production=true, or tag "
                      f"{PRODUCTION_TAG}=true) have deletion protection and keep a final snapshot. CKV_AWS_293."),
-        validate=_validate_rds_production, enforcement_level=_MANDATORY, config_schema=PRODUCTION_SCHEMA),
-    ResourceValidationPolicy(
+        validate=_validate_rds_production, config_schema=PRODUCTION_SCHEMA),
+    _resource_policy(
         name="no-secrets-in-user-data",
         description="EC2, launch template and droplet user-data contain no credentials. CKV_AWS_46.",
-        validate=_validate_no_secrets_in_user_data, enforcement_level=_MANDATORY),
-    ResourceValidationPolicy(
+        validate=_validate_no_secrets_in_user_data),
+    _resource_policy(
         name="database-firewall-restricted",
         description="DigitalOcean database firewall rules admit droplets, tags or single IP addresses only.",
-        validate=_validate_database_firewall, enforcement_level=_MANDATORY),
-    StackValidationPolicy(
+        validate=_validate_database_firewall),
+    _stack_policy(
         name="droplet-behind-firewall",
         description="Every droplet is covered by a DigitalOcean firewall (dropletIds or tag). CKV_DIO_4.",
-        validate=_validate_droplet_behind_firewall, enforcement_level=_MANDATORY),
-    StackValidationPolicy(
+        validate=_validate_droplet_behind_firewall),
+    _stack_policy(
         name="droplet-ssh-keys",
         description="A droplet reachable on SSH (22) has sshKeys. CKV_DIO_2.",
-        validate=_validate_droplet_ssh_keys, enforcement_level=_MANDATORY),
-    StackValidationPolicy(
+        validate=_validate_droplet_ssh_keys),
+    _stack_policy(
         name="database-cluster-firewalled",
         description="Every DigitalOcean database cluster has a DatabaseFirewall.",
-        validate=_validate_database_cluster_firewalled, enforcement_level=_MANDATORY),
+        validate=_validate_database_cluster_firewalled),
 ]
 
 
