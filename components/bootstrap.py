@@ -65,6 +65,7 @@ class Rendered:
     """Everything that will run on the host, as text, for review and for tests."""
 
     user_data: str
+    nginx_main: str
     nginx_http: str
     nginx_site: str
     app_socket: str
@@ -152,6 +153,7 @@ def host_files(settings: Settings, database: DatabaseLink | None = None) -> list
         HostFile(f"/etc/{app}/gunicorn.conf.py", render_gunicorn_conf(settings)),
         HostFile(f"/etc/systemd/system/{app}.socket", render_app_socket(settings)),
         HostFile(f"/etc/systemd/system/{app}.service", render_app_service(settings, database)),
+        HostFile("/etc/nginx/nginx.conf", render_template("nginx.conf.j2")),
         HostFile("/etc/nginx/conf.d/launchpad.conf", render_nginx_http(settings)),
         HostFile(f"/etc/nginx/sites-available/{app}", render_nginx_site(settings)),
         HostFile("/etc/systemd/system/nginx.service.d/launchpad.conf", render_template("nginx-reload.conf.j2")),
@@ -189,11 +191,12 @@ def render(settings: Settings, database: DatabaseLink | None = None) -> Rendered
     )
     by_path = {f.path: f.content for f in files}
     app = settings.app.unix_name
-    main_paths = {"/etc/nginx/conf.d/launchpad.conf", f"/etc/nginx/sites-available/{app}", f"/etc/systemd/system/{app}.socket",
+    main_paths = {"/etc/nginx/nginx.conf", "/etc/nginx/conf.d/launchpad.conf", f"/etc/nginx/sites-available/{app}", f"/etc/systemd/system/{app}.socket",
                   f"/etc/systemd/system/{app}.service", f"/etc/{app}/gunicorn.conf.py", "/usr/local/sbin/launchpad-deploy",
                   "/var/lib/launchpad/app.tar.gz"}
     return Rendered(
         user_data=user_data,
+        nginx_main=by_path["/etc/nginx/nginx.conf"],
         nginx_http=by_path["/etc/nginx/conf.d/launchpad.conf"],
         nginx_site=by_path[f"/etc/nginx/sites-available/{app}"],
         app_socket=by_path[f"/etc/systemd/system/{app}.socket"],

@@ -99,6 +99,8 @@ def _secret_in_line(line: str) -> str | None:
     for match in _ASSIGNMENT.finditer(line):
         if match["rest"].startswith("="):
             continue  # a comparison (==), not an assignment
+        if match["key"].upper() == "NOPASSWD":
+            continue  # a sudoers tag ("ALL=(ALL) NOPASSWD:ALL"), not a secret
         if _literal_value(match["rest"]) is not None:
             return f"assigns a literal value to {match['key']}"
     return None

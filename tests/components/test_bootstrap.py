@@ -82,13 +82,29 @@ def test_user_data_starts_with_cloud_config_and_only_known_top_level_keys(varian
 
 
 def nginx_test(tmp_path: Path, http_conf: str, site: str) -> subprocess.CompletedProcess[str]:
+    """`nginx -t` on the rendered nginx.conf as the host has it, its includes pointed at the rendered files."""
     (tmp_path / "http.conf").write_text(http_conf)
     (tmp_path / "site.conf").write_text(site)
-    (tmp_path / "nginx.conf").write_text(
-        f"pid {tmp_path}/nginx.pid;\nerror_log stderr;\nevents {{}}\n"
-        f"http {{\n include /etc/nginx/mime.types;\n include {tmp_path}/http.conf;\n include {tmp_path}/site.conf;\n}}\n")
+    main = bootstrap.render_template("nginx.conf.j2")
+    for line in ("include /etc/nginx/conf.d/*.conf;", "include /etc/nginx/sites-enabled/*;", "pid /run/nginx.pid;",
+                 "error_log /var/log/nginx/error.log;"):
+        assert line in main, line
+    conf = (main.replace("include /etc/nginx/conf.d/*.conf;", f"include {tmp_path}/http.conf;")
+            .replace("include /etc/nginx/sites-enabled/*;", f"include {tmp_path}/site.conf;")
+            .replace("pid /run/nginx.pid;", f"pid {tmp_path}/nginx.pid;")
+            .replace("error_log /var/log/nginx/error.log;", "error_log stderr;")
+            .replace("access_log /var/log/nginx/access.log;", "access_log off;"))
+    (tmp_path / "nginx.conf").write_text(conf)
     return subprocess.run([need("nginx"), "-t", "-q", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)],
                           capture_output=True, text=True)
+
+
+def test_launchpad_owns_nginx_conf_because_debians_enables_old_tls(tmp_path: Path) -> None:
+    """Debian's default nginx.conf sets TLSv1/1.1 for every server; gixy flags it, so Launchpad renders its own."""
+    debian = Path("/etc/nginx/nginx.conf").read_text()
+    assert "TLSv1.1" in debian and "ssl_protocols" not in bootstrap.render_template("nginx.conf.j2")
+    user_data = yaml.safe_load(render(validate({}, "test")).user_data)
+    assert "/etc/nginx/nginx.conf" in [f["path"] for f in user_data["write_files"]]
 
 
 def self_signed(tmp_path: Path) -> str:
@@ -237,7 +253,8 @@ def test_tls_site_redirects_www_in_one_hop_on_both_schemes(tmp_path: Path) -> No
     assert site.count("return 301 https://example.com$request_uri;") == 2
     assert 'Strict-Transport-Security "max-age=63072000" always' in site
     assert "ssl_reject_handshake on;" in site
-    assert "ssl_protocols TLSv1.2 TLSv1.3;" in render_nginx_http(settings)
+    # Every TLS server, the catch-all included, allows TLS 1.2 and 1.3 only.
+    assert site.count("ssl_protocols TLSv1.2 TLSv1.3;") == site.count("listen 443 ssl") == 3
 
 
 def test_no_domain_no_tls() -> None:

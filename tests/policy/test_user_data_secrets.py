@@ -32,6 +32,7 @@ SECRET_LINES = [
 ]
 
 BENIGN_LINES = [
+    '    sudo: "ALL=(ALL) NOPASSWD:ALL"',  # the cloud-config admin user: a sudoers tag
     'export PGPASSWORD="$(cat /etc/launchpad/db-password)"',
     "PGPASSWORD=$(< /run/credentials/app.service/db-password)",
     "PASSWORD=`cat /run/secret`",

@@ -1,0 +1,90 @@
+"""The gate between building a host and sending it traffic.
+
+Creates:
+- command.local.Command that runs `python -m launchpad.wait` (launchpad/wait.py) where
+  `pulumi up` runs: it polls `http://<host's own address>/healthz` (with the site's Host
+  header, since nginx drops other names) until it answers 200 (and, with a database,
+  `"database": "ok"`), or fails the update after the deadline with what it last saw
+  and how to read the host's logs. It runs again whenever the host is replaced.
+
+Stacks register the public address association with `depends_on=[readiness]`, so a
+new host takes the address only after it is healthy.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+import pulumi_command as command
+
+from launchpad.settings import PROJECT_ROOT
+
+DEFAULT_TIMEOUT = 900
+HEALTH_PATH = "/healthz"
+
+
+def python_command() -> str:
+    """This interpreter, relative to the project when it is the project's venv.
+
+    Pulumi runs the program from the project folder; a relative path keeps the
+    command identical across machines, so running `pulumi up` from a laptop and
+    from CI does not count as a change. A change would re-run the check against a
+    host that was not replaced, whose own address (on EC2, the ephemeral IPv4 the
+    Elastic IP took over) may be gone.
+    """
+    exe = Path(sys.executable)
+    if Path.cwd() == PROJECT_ROOT and exe.is_relative_to(PROJECT_ROOT):
+        return f"./{exe.relative_to(PROJECT_ROOT)}"
+    return str(exe)
+
+
+def wait_command(address: str, domain: str | None, database: bool, timeout: int, logs: str) -> str:
+    args = [python_command(), "-m", "launchpad.wait", f"http://{address}{HEALTH_PATH}", "--timeout", str(timeout)]
+    if domain:
+        args += ["--host", domain]
+    if database:
+        args.append("--database")
+    args += ["--logs", logs]
+    return " ".join(shlex.quote(a) for a in args)
+
+
+@dataclass
+class ReadinessArgs:
+    address: pulumi.Input[str]
+    """The host's own public address, never the stable public one."""
+    host_id: pulumi.Input[str]
+    """A replaced host re-runs the check."""
+    domain: str | None = None
+    """Sent as the Host header."""
+    database: bool = False
+    """Require the app's health answer to report `"database": "ok"`."""
+    logs: pulumi.Input[str] = ""
+    """How to look at the host's logs, printed on failure."""
+    timeout: int = DEFAULT_TIMEOUT
+    after: Sequence[pulumi.Resource] = ()
+    """What must be done before checking (e.g. the credentials' delivery). A component's own
+    `depends_on` would not hold back its children, so the check itself waits on these."""
+
+
+class Readiness(pulumi.ComponentResource):
+    """Waits for the host's health check from where `pulumi up` runs; fails the update if it never passes."""
+
+    command: command.local.Command
+    url: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ReadinessArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("launchpad:checks:Readiness", name, None, opts)
+        if args.timeout <= 0:
+            raise ValueError(f"{name}: timeout is {args.timeout}; give the host some seconds (default {DEFAULT_TIMEOUT})")
+        create = pulumi.Output.all(args.address, args.logs).apply(
+            lambda v: wait_command(v[0], args.domain, args.database, args.timeout, v[1]))
+        self.command = command.local.Command(
+            f"{name}-healthz", create=create, triggers=[args.host_id],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.after)))
+        self.url = pulumi.Output.concat("http://", args.address, HEALTH_PATH)
+        self.register_outputs({"url": self.url})

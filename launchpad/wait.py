@@ -1,0 +1,124 @@
+"""Waits until a freshly built host answers its health check, or fails with what it last saw.
+
+Run by the Readiness component (components/readiness.py) from where `pulumi up` runs:
+
+    python -m launchpad.wait http://203.0.113.7/healthz --host example.com --database --timeout 900
+
+It polls the host's own address, never the public name: DNS and the Elastic/reserved
+IP still point at the old host until this check passes. Redirects are not followed
+for the same reason. Exit status 0 when healthy, 1 when the deadline passed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import sys
+import time
+import urllib.parse
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+DEFAULT_TIMEOUT = 900.0
+DEFAULT_INTERVAL = 5.0
+REQUEST_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One health request's outcome."""
+
+    healthy: bool
+    seen: str
+    """What came back, for the failure message: status and body start, or the error."""
+
+
+def probe(url: str, host: str | None, database: bool, timeout: float = REQUEST_TIMEOUT) -> Probe:
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{url!r} is not an http(s) URL")
+    conn_type = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    conn = conn_type(parts.hostname, parts.port, timeout=timeout)
+    path = parts.path or "/"
+    if parts.query:
+        path += f"?{parts.query}"
+    try:
+        conn.request("GET", path, headers={"Host": host or parts.netloc, "User-Agent": "launchpad-wait",
+                                           "Accept": "application/json"})
+        response = conn.getresponse()
+        body = response.read(4096).decode(errors="replace")
+    except http.client.RemoteDisconnected:
+        # nginx's catch-all server answers 444: it closes the connection for unknown names.
+        return Probe(False, "the connection closed without an answer (nginx drops requests for names it does not serve)")
+    except (OSError, http.client.HTTPException) as exc:
+        return Probe(False, f"{type(exc).__name__}: {exc}")
+    finally:
+        conn.close()
+    seen = f"HTTP {response.status} {body.strip()[:300]!r}"
+    if response.status != 200:
+        return Probe(False, seen)
+    if database:
+        try:
+            answer = json.loads(body)
+        except ValueError:
+            return Probe(False, f"{seen} (not JSON; expected {{\"database\": \"ok\"}})")
+        if not isinstance(answer, dict) or answer.get("database") != "ok":
+            return Probe(False, f"{seen} (expected \"database\": \"ok\")")
+    return Probe(True, seen)
+
+
+def wait(url: str, host: str | None = None, database: bool = False, timeout: float = DEFAULT_TIMEOUT,
+         interval: float = DEFAULT_INTERVAL, say: Callable[[str], None] = lambda _: None,
+         clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> Probe:
+    """Polls until healthy or `timeout` seconds have passed; returns the last probe."""
+    deadline = clock() + timeout
+    last_seen = ""
+    while True:
+        result = probe(url, host, database, timeout=min(REQUEST_TIMEOUT, max(1.0, deadline - clock())))
+        if result.healthy or clock() >= deadline:
+            return result
+        if result.seen != last_seen:
+            say(f"not ready yet: {result.seen}")
+            last_seen = result.seen
+        sleep(max(0.0, min(interval, deadline - clock())))
+
+
+def failure_message(url: str, host: str | None, timeout: float, last: Probe, logs: str | None) -> str:
+    target = f"GET {url}" + (f" (Host: {host})" if host else "")
+    lines = [f"the host did not become healthy within {timeout:g} s: {target}",
+             f"last seen: {last.seen}"]
+    if logs:
+        lines.append(f"to look at the host: {logs}")
+    lines.append("The public address was not moved: it still points at the previous host, if any.")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m launchpad.wait", description=__doc__.splitlines()[0])
+    parser.add_argument("url", help="health URL on the host's own address, e.g. http://203.0.113.7/healthz")
+    parser.add_argument("--host", help="Host header to send (the site's domain; nginx drops other names)")
+    parser.add_argument("--database", action="store_true", help='also require the JSON answer "database": "ok"')
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds before giving up (default %(default)s)")
+    parser.add_argument("--interval", type=float, default=DEFAULT_INTERVAL, help="seconds between tries (default %(default)s)")
+    parser.add_argument("--logs", help="how to look at the host's logs, printed on failure")
+    args = parser.parse_args(argv)
+    if args.timeout <= 0 or args.interval <= 0:
+        parser.error("--timeout and --interval must be positive")
+
+    def say(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    try:
+        last = wait(args.url, args.host, args.database, args.timeout, args.interval, say=say)
+    except ValueError as exc:
+        parser.error(str(exc))
+    if last.healthy:
+        print(f"healthy: {args.url} answered {last.seen}")
+        return 0
+    say(failure_message(args.url, args.host, args.timeout, last, args.logs))
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

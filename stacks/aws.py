@@ -1,0 +1,73 @@
+"""The AWS stack: a VPC, an EC2 host behind an Elastic IP, optionally RDS PostgreSQL.
+
+Order of a deploy: network -> (database -> host role) -> host -> readiness -> Elastic IP.
+The database password never leaves AWS: RDS keeps it in Secrets Manager and the host
+reads it at boot through its instance role; user-data only names the secret's ARN.
+"""
+
+from __future__ import annotations
+
+import pulumi
+
+from components.aws_host_role import AwsHostRole, AwsHostRoleArgs
+from components.aws_network import AwsNetwork, AwsNetworkArgs
+from components.aws_public_address import AwsPublicAddress, AwsPublicAddressArgs
+from components.bootstrap import DatabaseLink, render_user_data
+from components.ec2_host import Ec2Host, Ec2Placement
+from components.host import HostArgs
+from components.rds_database import RdsDatabase, RdsDatabaseArgs
+from components.readiness import Readiness, ReadinessArgs
+from launchpad.settings import Settings
+from stacks import common
+
+
+def final_snapshot_identifier(settings: Settings) -> str:
+    # RDS identifiers: letters, digits and single hyphens, starting with a letter.
+    return f"{pulumi.get_project()}-{settings.stack}-final".lower().replace("_", "-")
+
+
+def build(settings: Settings) -> None:
+    import pulumi_aws as aws
+
+    # Launchpad's `region` decides; `aws:profile`, if set, still picks the credentials.
+    provider = aws.Provider("aws", region=settings.resolved_region, profile=pulumi.Config("aws").get("profile"))
+    opts = pulumi.ResourceOptions(providers={"aws": provider})
+    tags = common.aws_tags(settings)
+    name = settings.stack
+
+    network = AwsNetwork(name, AwsNetworkArgs(admin_cidrs=settings.admin_cidrs, tags=tags), opts=opts)
+
+    instance_profile: pulumi.Output[str] | None = None
+    database_host: pulumi.Output[str] | None = None
+    if settings.database.enabled:
+        db = settings.database
+        database = RdsDatabase(name, RdsDatabaseArgs(
+            vpc_id=network.vpc_id, subnet_ids=network.private_subnet_ids,
+            client_security_group_id=network.web_security_group_id,
+            version=db.version, instance_class=settings.database_size, storage_gb=db.storage_gb,
+            backup_retention_days=db.backup_retention_days, name=db.name, production=settings.production,
+            final_snapshot_identifier=final_snapshot_identifier(settings), tags=tags), opts=opts)
+        role = AwsHostRole(name, AwsHostRoleArgs(secret_arns=[database.secret_arn], tags=tags), opts=opts)
+        instance_profile = role.instance_profile_name
+        database_host = database.address
+        region = settings.resolved_region
+        user_data = pulumi.Output.all(database.address, database.port, database.secret_arn).apply(
+            lambda v: render_user_data(settings, DatabaseLink(
+                host=v[0], port=int(v[1]), name=db.name, user=db.name, secret_arn=v[2], region=region)))
+    else:
+        user_data = pulumi.Output.from_input(render_user_data(settings, None))
+
+    host = Ec2Host(name, HostArgs(
+        size=settings.resolved_size, user_data=user_data,
+        placement=Ec2Placement(subnet_id=network.public_subnet_id, security_group_id=network.web_security_group_id,
+                               instance_profile=instance_profile, tags=tags)), opts=opts)
+
+    console = pulumi.Output.concat(
+        "aws ec2 get-console-output --latest --output text --region ", settings.resolved_region, " --instance-id ", host.id)
+    readiness = Readiness(name, ReadinessArgs(
+        address=host.public_ip, host_id=host.id, domain=settings.domain, database=settings.database.enabled,
+        logs=pulumi.Output.all(host.public_ip, console).apply(lambda v: common.logs_hint(settings, v[0], v[1])),
+        after=[host]))
+
+    address = AwsPublicAddress(name, AwsPublicAddressArgs(host_id=host.id, after=[readiness], tags=tags), opts=opts)
+    common.export_outputs(settings, address.ip, database_host)

@@ -1,0 +1,230 @@
+"""Shared Pulumi mocks (the `run` fixture in tests/conftest.py): run a program in-process and record everything it registers.
+
+`run_program(fn, ...)` sets the mocks and config, runs `fn` as the Pulumi program,
+waits for every registration, and returns a `Program` with each resource's type, name,
+inputs, the state the mocks answered, and what the SDK sent the engine beside the
+inputs (protect, dependencies, delete-before-replace, parent). Options are read from
+the real RegisterResource requests, by a monitor that records them before the stock
+mock monitor handles them: `Mocks.new_resource` alone never sees options.
+Stack outputs (`pulumi.export`) come back resolved, secrets unwrapped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime.settings import SETTINGS, get_root_resource, set_root_resource
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+PROJECT = "launchpad"
+ACCOUNT = "123456789012"
+ZONES = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+INSTANCE_IP = "203.0.113.10"
+ELASTIC_IP = "198.51.100.7"
+DROPLET_IP = "203.0.113.20"
+RESERVED_IP = "198.51.100.20"
+LOCAL_IP = "10.213.0.2"
+DB_PASSWORD = "mock-db-password-Zq8w"
+"""What the mocked DatabaseUser answers as its password: tests look for it where it must not be."""
+SECRET_ARN = f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:rds!db-mock-AbCdEf"
+RDS_ADDRESS = "launchpad-db.abcdefghijkl.eu-west-1.rds.amazonaws.com"
+DO_DB_PRIVATE_HOST = "private-launchpad-db-do-user-1-0.b.db.ondigitalocean.com"
+DO_DB_PUBLIC_HOST = "launchpad-db-do-user-1-0.b.db.ondigitalocean.com"
+DEPLOY_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDeployKeyMockMockMockMockMockMockMockMock"
+DEPLOY_PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nmock\n-----END OPENSSH PRIVATE KEY-----\n"
+SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7mockmockmockmockmockmockmockmockmockmock ops@laptop"
+
+
+def _computed(typ: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The outputs a provider would add on create (camelCase, as the engine speaks)."""
+    arn = f"arn:aws:mock:eu-west-1:{ACCOUNT}:{name}"
+    table: dict[str, dict[str, Any]] = {
+        "aws:ec2/vpc:Vpc": {"ipv6CidrBlock": "2600:1f18:abcd:1200::/56", "arn": arn},
+        "aws:ec2/instance:Instance": {"publicIp": INSTANCE_IP, "privateIp": "10.0.0.10", "arn": arn},
+        "aws:ec2/eip:Eip": {"publicIp": ELASTIC_IP, "allocationId": f"eipalloc-{name}"},
+        "aws:rds/instance:Instance": {
+            "address": RDS_ADDRESS, "port": inputs.get("port", 5432), "endpoint": f"{RDS_ADDRESS}:5432",
+            "masterUserSecrets": [{"secretArn": SECRET_ARN, "secretStatus": "active", "kmsKeyId": "alias/aws/secretsmanager"}],
+        },
+        "aws:rds/subnetGroup:SubnetGroup": {"name": f"{name}-sng"},
+        "aws:iam/role:Role": {"arn": f"arn:aws:iam::{ACCOUNT}:role/{name}", "name": f"{name}-r"},
+        "aws:iam/instanceProfile:InstanceProfile": {"arn": f"arn:aws:iam::{ACCOUNT}:instance-profile/{name}", "name": f"{name}-p"},
+        "digitalocean:index/droplet:Droplet": {"ipv4Address": DROPLET_IP, "ipv4AddressPrivate": "10.10.0.2"},
+        "digitalocean:index/reservedIp:ReservedIp": {"ipAddress": RESERVED_IP},
+        "digitalocean:index/tag:Tag": {"name": inputs.get("name", name)},
+        "digitalocean:index/sshKey:SshKey": {"fingerprint": f"fp:{name}"},
+        "digitalocean:index/databaseCluster:DatabaseCluster": {
+            "host": DO_DB_PUBLIC_HOST, "privateHost": DO_DB_PRIVATE_HOST, "port": 25060, "user": "doadmin",
+            "password": "mock-admin-password", "uri": f"postgresql://doadmin:mock-admin-password@{DO_DB_PUBLIC_HOST}:25060/defaultdb",
+        },
+        "digitalocean:index/databaseUser:DatabaseUser": {"password": DB_PASSWORD},
+        "tls:index/privateKey:PrivateKey": {"publicKeyOpenssh": DEPLOY_PUBLIC_KEY + "\n", "privateKeyOpenssh": DEPLOY_PRIVATE_KEY},
+        # `launchpad local up --json` (components/local_host.py) answers the machine's status; launchpad.wait, a line.
+        "command:local:Command": {"stdout": json.dumps({"address": LOCAL_IP, "database_address": None})
+                                  if "--json" in str(inputs.get("create")) else "healthy", "stderr": ""},
+        "command:remote:Command": {"stdout": "", "stderr": ""},
+    }
+    return table.get(typ, {})
+
+
+class LaunchpadMocks(pulumi.runtime.Mocks):
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        resource_id = f"{args.name}-id"
+        if args.typ == "digitalocean:index/droplet:Droplet":
+            resource_id = str(4242 + len(args.name))  # droplet ids are integers
+        return resource_id, {**args.inputs, **_computed(args.typ, args.name, args.inputs)}
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        self.calls.append((args.token, dict(args.args)))
+        if args.token == "aws:ec2/getAmi:getAmi":
+            arch = next((f["values"][0] for f in args.args.get("filters", []) if f["name"] == "architecture"), "x86_64")
+            return {"id": f"ami-debian12-{arch}", "architecture": arch, "name": f"debian-12-{arch}-20250101-1"}, []
+        if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            return {"names": ZONES, "zoneIds": ["euw1-az1", "euw1-az2", "euw1-az3"], "id": "eu-west-1"}, []
+        raise NotImplementedError(f"no mock for invoke {args.token}")
+
+
+@dataclass
+class Resource:
+    type: str
+    name: str
+    urn: str
+    parent: str
+    custom: bool
+    inputs: dict[str, Any]
+    protect: bool
+    delete_before_replace: bool
+    dependencies: set[str]
+    """URNs the SDK told the engine this resource depends on (explicit and via its inputs)."""
+    id: str | None = None
+    state: dict[str, Any] = field(default_factory=dict)
+    secret_inputs: set[str] = field(default_factory=set)
+    """Top-level inputs the SDK sent as secrets (wholly or in part)."""
+
+
+def _is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
+
+
+def _has_secret(value: Any) -> bool:
+    if _is_secret(value):
+        return True
+    if isinstance(value, dict):
+        return any(_has_secret(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_secret(v) for v in value)
+    return False
+
+
+def _unwrap(value: Any) -> Any:
+    """Inputs as plain values: secrets arrive wrapped in the wire format's secret marker."""
+    if _is_secret(value):
+        return _unwrap(value["value"])
+    if isinstance(value, dict):
+        return {k: _unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwrap(v) for v in value]
+    return value
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The stock mock monitor, plus a record of each registration request."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.requests: list[Resource] = []
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            deps = set(request.dependencies)
+            for property_deps in request.propertyDependencies.values():
+                deps.update(property_deps.urns)
+            registered = self.resources.get(response.urn)
+            self.requests.append(Resource(
+                type=request.type, name=request.name, urn=response.urn, parent=request.parent, custom=request.custom,
+                inputs=_unwrap(rpc.deserialize_properties(request.object)), protect=bool(request.protect),
+                delete_before_replace=bool(request.deleteBeforeReplace), dependencies=deps,
+                id=registered.id if registered else None, state=dict(registered.state) if registered else {},
+                secret_inputs={k for k, v in rpc.deserialize_properties(request.object).items() if _has_secret(v)}))
+        return response
+
+
+@dataclass
+class Program:
+    resources: list[Resource]
+    outputs: dict[str, Any]
+    calls: list[tuple[str, dict[str, Any]]]
+
+    def of_type(self, typ: str) -> list[Resource]:
+        return [r for r in self.resources if r.type == typ]
+
+    def one(self, typ: str) -> Resource:
+        found = self.of_type(typ)
+        assert len(found) == 1, f"expected one {typ}, got {[r.name for r in found]}"
+        return found[0]
+
+    def by_urn(self, urn: str) -> Resource:
+        return next(r for r in self.resources if r.urn == urn)
+
+    def depends_on(self, resource: Resource, target: Resource) -> bool:
+        """Directly or through other resources, as the engine orders them."""
+        seen: set[str] = set()
+        todo = list(resource.dependencies)
+        while todo:
+            urn = todo.pop()
+            if urn == target.urn:
+                return True
+            if urn in seen:
+                continue
+            seen.add(urn)
+            todo.extend(self.by_urn(urn).dependencies if any(r.urn == urn for r in self.resources) else ())
+        return False
+
+    def tagged(self) -> list[Resource]:
+        return [r for r in self.resources if r.custom and "tags" in r.inputs]
+
+
+def config_strings(config: Mapping[str, Any]) -> dict[str, str]:
+    """Stack file values the way Pulumi hands them to a program: strings, structured ones as JSON."""
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+
+
+def run_program(program: Callable[[], None], stack: str = "test", config: Mapping[str, Any] | None = None,
+                secret_keys: list[str] | None = None, record: list[Resource] | None = None) -> Program:
+    """Runs `program` under mocks with the given stack config; raises what the program raises.
+
+    `record`, if given, receives every registered resource, also when the program fails.
+    """
+    mocks = LaunchpadMocks()
+    monitor = RecordingMonitor(mocks)
+    if record is not None:
+        monitor.requests = record
+    set_root_resource(None)  # a fresh Stack per run, so exports do not carry over
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(config_strings(config or {}), secret_keys or [])
+    # As pulumi.runtime.test does: a failed run must not leave its exception to the next one.
+    SETTINGS.rpc_manager.clear()
+    SETTINGS.outputs.clear()
+    try:
+        _sync_await(run_pulumi_func(program))
+        root = get_root_resource()
+        exported = dict(getattr(root, "outputs", {}))
+
+        async def resolve() -> dict[str, Any]:
+            return {k: await pulumi.Output.from_input(v).future() for k, v in exported.items()}
+
+        outputs = _sync_await(resolve())
+    finally:
+        pulumi.runtime.set_all_config({}, [])
+    return Program(monitor.requests, outputs, mocks.calls)

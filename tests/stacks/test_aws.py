@@ -1,0 +1,180 @@
+"""stacks/aws.py under mocks: the whole AWS program, with and without a database, in production or not."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from pulumi_mocks import DB_PASSWORD, ELASTIC_IP, INSTANCE_IP, RDS_ADDRESS, SECRET_ARN, SSH_KEY, Program
+from launchpad.settings import validate
+from stacks import aws as aws_stack
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "policy"))
+from launchpad_policies import check_resources  # noqa: E402
+from user_data_secrets import find_secrets  # noqa: E402
+
+BASE = {"launchpad:provider": "aws", "launchpad:region": "eu-west-1"}
+DB = {"launchpad:database": {"enabled": True, "version": "16", "backupRetentionDays": 10}}
+SSH = {"launchpad:adminCidrs": ["203.0.113.7/32", "2001:db8::/64"], "launchpad:sshKeys": [SSH_KEY]}
+
+
+def build(run, stack: str = "test", **config) -> Program:
+    settings = validate({**BASE, **config}, stack)
+    return run(lambda: aws_stack.build(settings), stack=stack)
+
+
+def user_data(program: Program) -> str:
+    encoded = program.one("aws:ec2/instance:Instance").inputs["userDataBase64"]
+    return gzip.decompress(base64.b64decode(encoded)).decode()
+
+
+def web_sg(program: Program):
+    return next(r for r in program.of_type("aws:ec2/securityGroup:SecurityGroup") if r.name.endswith("-web"))
+
+
+@pytest.fixture(params=["plain", "database"])
+def program(request, run) -> Program:
+    return build(run, **(DB if request.param == "database" else {}))
+
+
+def test_security_group_admits_only_web_from_the_world(program: Program) -> None:
+    rules = web_sg(program).inputs["ingress"]
+    assert sorted(r["fromPort"] for r in rules) == [80, 443]
+    for rule in rules:
+        assert rule["cidrBlocks"] == ["0.0.0.0/0"] and rule["ipv6CidrBlocks"] == ["::/0"]
+
+
+def test_ssh_only_from_admin_cidrs(run) -> None:
+    program = build(run, **SSH)
+    [ssh] = [r for r in web_sg(program).inputs["ingress"] if r["fromPort"] == 22]
+    assert ssh["cidrBlocks"] == ["203.0.113.7/32"] and ssh["ipv6CidrBlocks"] == ["2001:db8::/64"]
+    assert program.outputs["ssh"] == f"ssh ops@{ELASTIC_IP}"
+
+
+def test_instance_hardened_and_in_the_public_subnet(program: Program) -> None:
+    instance = program.one("aws:ec2/instance:Instance").inputs
+    assert instance["metadataOptions"]["httpTokens"] == "required"
+    assert instance["rootBlockDevice"]["encrypted"] is True
+    assert instance["userDataReplaceOnChange"] is True
+    public = next(r for r in program.of_type("aws:ec2/subnet:Subnet") if r.name.endswith("-public"))
+    assert instance["subnetId"] == public.id
+    assert instance["vpcSecurityGroupIds"] == [web_sg(program).id]
+    assert user_data(program).startswith("#cloud-config")
+
+
+def test_no_credentials_in_user_data(program: Program) -> None:
+    text = user_data(program)
+    assert DB_PASSWORD not in text
+    assert find_secrets(text) == []
+
+
+def test_without_database_no_role_and_no_rds(run) -> None:
+    program = build(run)
+    assert not program.of_type("aws:rds/instance:Instance")
+    assert not program.of_type("aws:iam/role:Role")
+    assert "iamInstanceProfile" not in program.one("aws:ec2/instance:Instance").inputs
+    assert "database_host" not in program.outputs
+    assert "--database" not in program.one("command:local:Command").inputs["create"]
+
+
+def test_rds_private_encrypted_backed_up_password_managed(run) -> None:
+    program = build(run, **DB)
+    rds = program.one("aws:rds/instance:Instance").inputs
+    assert rds["publiclyAccessible"] is False
+    assert rds["storageEncrypted"] is True
+    assert rds["backupRetentionPeriod"] == 10
+    assert rds["manageMasterUserPassword"] is True and "password" not in rds
+    private = sorted(r.id for r in program.of_type("aws:ec2/subnet:Subnet") if "-private-" in r.name)
+    assert sorted(program.one("aws:rds/subnetGroup:SubnetGroup").inputs["subnetIds"]) == private
+    assert program.outputs["database_host"] == RDS_ADDRESS
+
+
+def test_postgres_only_from_the_web_security_group(run) -> None:
+    program = build(run, **DB)
+    db_sg = next(r for r in program.of_type("aws:ec2/securityGroup:SecurityGroup") if r.name.endswith("-db"))
+    [rule] = db_sg.inputs["ingress"]
+    assert (rule["fromPort"], rule["toPort"]) == (5432, 5432)
+    assert rule["securityGroups"] == [web_sg(program).id]
+    assert not rule.get("cidrBlocks") and not rule.get("ipv6CidrBlocks")
+    assert program.one("aws:rds/instance:Instance").inputs["vpcSecurityGroupIds"] == [db_sg.id]
+
+
+def test_host_reads_the_secret_through_its_role(run) -> None:
+    program = build(run, **DB)
+    policy = json.loads(program.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])
+    assert policy["Statement"] == [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": [SECRET_ARN]}]
+    profile = program.one("aws:iam/instanceProfile:InstanceProfile")
+    assert program.one("aws:ec2/instance:Instance").inputs["iamInstanceProfile"] == profile.state["name"]
+    text = user_data(program)
+    assert SECRET_ARN in text and '"eu-west-1"' in text and RDS_ADDRESS in text
+    assert "launchpad-secrets" in text
+
+
+def test_readiness_gates_the_elastic_ip(program: Program) -> None:
+    instance = program.one("aws:ec2/instance:Instance")
+    check = program.one("command:local:Command")
+    assoc = program.one("aws:ec2/eipAssociation:EipAssociation")
+    assert program.depends_on(check, instance)
+    assert program.depends_on(assoc, check)
+    assert f"http://{INSTANCE_IP}/healthz" in check.inputs["create"]
+    assert check.inputs["triggers"] == [instance.id]
+    assert assoc.inputs["instanceId"] == instance.id
+
+
+def test_readiness_checks_the_database_when_there_is_one(run) -> None:
+    create = build(run, **DB).one("command:local:Command").inputs["create"]
+    assert "--database" in create
+
+
+def test_nothing_is_deleted_before_its_replacement(program: Program) -> None:
+    assert [r.name for r in program.resources if r.delete_before_replace] == []
+
+
+def test_outputs(run) -> None:
+    program = build(run)
+    assert program.outputs == {"url": f"http://{ELASTIC_IP}", "public_ip": ELASTIC_IP}
+    tls = build(run, **{"launchpad:domain": "rocket.example.com", "launchpad:email": "ops@example.com"})
+    assert tls.outputs["url"] == "https://rocket.example.com"
+    assert "--host rocket.example.com" in tls.one("command:local:Command").inputs["create"]
+
+
+def test_not_production_nothing_protected(program: Program) -> None:
+    assert [r.name for r in program.resources if r.protect] == []
+    assert not any("launchpad:production" in (r.inputs.get("tags") or {}) for r in program.tagged())
+
+
+def test_production_protects_the_database_and_tags_everything(run) -> None:
+    program = build(run, stack="prod", **DB, **{"launchpad:production": True})
+    rds = program.one("aws:rds/instance:Instance")
+    assert [r.name for r in program.resources if r.protect] == [rds.name]
+    assert rds.inputs["deletionProtection"] is True
+    assert rds.inputs["skipFinalSnapshot"] is False
+    assert rds.inputs["finalSnapshotIdentifier"] == "launchpad-prod-final"
+    tagged = program.tagged()
+    assert len(tagged) >= 10
+    assert all(r.inputs["tags"].get("launchpad:production") == "true" for r in tagged)
+
+
+def _policy_entries(program: Program):
+    return [(r.type, r.name, r.inputs, r.id) for r in program.resources if r.custom]
+
+
+@pytest.mark.parametrize("production", [False, True])
+def test_policy_pack_passes(run, production: bool) -> None:
+    config = {**DB, **SSH, "launchpad:production": production}
+    program = build(run, stack="prod" if production else "test", **config)
+    assert check_resources(_policy_entries(program), production=production) == []
+
+
+def test_policy_pack_would_catch_a_regression(run) -> None:
+    """The check above can fail: the same resources with IMDSv1 allowed are refused."""
+    program = build(run)
+    entries = _policy_entries(program)
+    tampered = [(t, n, {**p, "metadataOptions": {"httpTokens": "optional"}} if t == "aws:ec2/instance:Instance" else p, i)
+                for t, n, p, i in entries]
+    assert [v.policy for v in check_resources(tampered)] == ["ec2-imdsv2-required"]

@@ -1,0 +1,161 @@
+"""stacks/digitalocean.py under mocks: the whole DigitalOcean program, with and without a database."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from pulumi_mocks import (DB_PASSWORD, DEPLOY_PRIVATE_KEY, DEPLOY_PUBLIC_KEY, DO_DB_PRIVATE_HOST, DROPLET_IP, RESERVED_IP,
+                      SSH_KEY, Program)
+from launchpad.settings import validate
+from stacks import digitalocean as do_stack
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "policy"))
+from launchpad_policies import check_resources  # noqa: E402
+from user_data_secrets import find_secrets  # noqa: E402
+
+BASE = {"launchpad:provider": "digitalocean", "launchpad:region": "fra1"}
+SSH = {"launchpad:adminCidrs": ["203.0.113.7/32"], "launchpad:sshKeys": [SSH_KEY]}
+DB = {"launchpad:database": {"enabled": True, "version": "16"}, **SSH}
+WORLD = ["0.0.0.0/0", "::/0"]
+DROPLET = "digitalocean:index/droplet:Droplet"
+
+
+def build(run, stack: str = "test", **config) -> Program:
+    settings = validate({**BASE, **config}, stack)
+    return run(lambda: do_stack.build(settings), stack=stack)
+
+
+@pytest.fixture(params=["plain", "database"])
+def program(request, run) -> Program:
+    return build(run, **(DB if request.param == "database" else {}))
+
+
+def test_droplet_is_debian_in_the_vpc_tagged_with_project_and_stack(program: Program) -> None:
+    droplet = program.one(DROPLET).inputs
+    assert droplet["image"] == "debian-12-x64"
+    assert droplet["vpcUuid"] == program.one("digitalocean:index/vpc:Vpc").id
+    assert {"launchpad", "launchpad-test"} <= set(droplet["tags"])
+    assert droplet["region"] == "fra1"
+
+
+def test_cloud_firewall_sources(run) -> None:
+    for config, ssh in (({}, None), (SSH, ["203.0.113.7/32"])):
+        program = build(run, **config)
+        firewall = program.one("digitalocean:index/firewall:Firewall").inputs
+        rules = {r.get("portRange"): r["sourceAddresses"] for r in firewall["inboundRules"] if r["protocol"] == "tcp"}
+        assert rules.get("80") == WORLD and rules.get("443") == WORLD
+        assert rules.get("22") == ssh
+        assert set(rules) == ({"80", "443"} | ({"22"} if ssh else set()))
+        assert firewall["tags"] == ["launchpad-test"]
+        assert "launchpad-test" in program.one(DROPLET).inputs["tags"]
+
+
+def test_ssh_keys_registered_and_on_the_droplet(run) -> None:
+    program = build(run, **SSH)
+    keys = program.of_type("digitalocean:index/sshKey:SshKey")
+    assert [k.inputs["publicKey"] for k in keys] == [SSH_KEY]
+    assert program.one(DROPLET).inputs["sshKeys"] == [k.state["fingerprint"] for k in keys]
+    assert program.outputs["ssh"] == f"ssh ops@{RESERVED_IP}"
+
+
+def test_no_credentials_in_user_data(program: Program) -> None:
+    text = program.one(DROPLET).inputs["userData"]
+    assert text.startswith("#cloud-config")
+    assert DB_PASSWORD not in text and DO_DB_PRIVATE_HOST not in text and DEPLOY_PRIVATE_KEY.splitlines()[0] not in text
+    assert find_secrets(text) == []
+
+
+def test_database_cluster_in_the_vpc_trusting_only_the_droplet(run) -> None:
+    program = build(run, **DB)
+    cluster = program.one("digitalocean:index/databaseCluster:DatabaseCluster")
+    assert cluster.inputs["privateNetworkUuid"] == program.one("digitalocean:index/vpc:Vpc").id
+    assert cluster.inputs["engine"] == "pg" and cluster.inputs["version"] == "16"
+    firewall = program.one("digitalocean:index/databaseFirewall:DatabaseFirewall")
+    assert firewall.inputs["clusterId"] == cluster.id
+    [rule] = firewall.inputs["rules"]
+    assert rule["type"] == "tag"
+    # The trusted tag is carried by the droplet and by nothing else in the stack.
+    carriers = [r.type for r in program.resources if r.custom and rule["value"] in (r.inputs.get("tags") or [])
+                and r.type != "digitalocean:index/firewall:Firewall"]
+    assert carriers == [DROPLET]
+    assert program.one("digitalocean:index/databaseDb:DatabaseDb").inputs["clusterId"] == cluster.id
+    assert program.one("digitalocean:index/databaseUser:DatabaseUser").inputs["name"] == "app"
+    assert program.outputs["database_host"] == DO_DB_PRIVATE_HOST
+
+
+def test_credentials_delivered_over_ssh_with_the_deploy_key(run) -> None:
+    program = build(run, **DB)
+    droplet = program.one(DROPLET)
+    push = program.one("command:remote:Command")
+    deploy = next(k for k in program.of_type("digitalocean:index/sshKey:SshKey") if k.name.endswith("-deploy"))
+    assert program.one("tls:index/privateKey:PrivateKey").inputs["algorithm"] == "ED25519"
+    assert deploy.state["fingerprint"] in droplet.inputs["sshKeys"]
+    assert DEPLOY_PUBLIC_KEY in droplet.inputs["userData"]  # authorized for ops by the cloud-config
+    assert push.inputs["connection"] == {**push.inputs["connection"], "host": DROPLET_IP, "user": "ops",
+                                         "privateKey": DEPLOY_PRIVATE_KEY}
+    assert push.inputs["stdin"] == (f"DATABASE_URL=postgresql://app:{DB_PASSWORD}@{DO_DB_PRIVATE_HOST}:25060/app"
+                                    "?sslmode=require\n")
+    assert {"stdin", "connection"} <= push.secret_inputs
+    assert "/etc/launchpad/app.env" in push.inputs["create"] and "cloud-init status --wait" in push.inputs["create"]
+    assert "systemctl restart rocket.service" in push.inputs["create"]
+    assert push.inputs["triggers"] == [droplet.id]
+    assert program.depends_on(push, droplet)
+    assert program.depends_on(push, program.one("digitalocean:index/databaseFirewall:DatabaseFirewall"))
+
+
+def test_readiness_gates_the_reserved_ip(program: Program) -> None:
+    droplet = program.one(DROPLET)
+    check = program.one("command:local:Command")
+    assignment = program.one("digitalocean:index/reservedIpAssignment:ReservedIpAssignment")
+    assert program.depends_on(check, droplet)
+    assert program.depends_on(assignment, check)
+    assert f"http://{DROPLET_IP}/healthz" in check.inputs["create"]
+    assert check.inputs["triggers"] == [droplet.id]
+    assert assignment.inputs["dropletId"] == int(droplet.id)
+
+
+def test_with_database_readiness_waits_for_the_credentials(run) -> None:
+    program = build(run, **DB)
+    check = program.one("command:local:Command")
+    assert program.depends_on(check, program.one("command:remote:Command"))
+    assert "--database" in check.inputs["create"]
+
+
+def test_without_database_no_cluster_no_deploy_key(run) -> None:
+    program = build(run)
+    assert not program.of_type("digitalocean:index/databaseCluster:DatabaseCluster")
+    assert not program.of_type("tls:index/privateKey:PrivateKey")
+    assert not program.of_type("command:remote:Command")
+    assert program.outputs == {"url": f"http://{RESERVED_IP}", "public_ip": RESERVED_IP}
+
+
+def test_nothing_is_deleted_before_its_replacement(program: Program) -> None:
+    assert [r.name for r in program.resources if r.delete_before_replace] == []
+
+
+def test_production_protects_the_database(run) -> None:
+    program = build(run, stack="prod", **DB, **{"launchpad:production": True})
+    protected = {r.type for r in program.resources if r.protect}
+    assert protected == {"digitalocean:index/databaseCluster:DatabaseCluster", "digitalocean:index/databaseDb:DatabaseDb"}
+    assert "launchpad:production" in program.one("digitalocean:index/databaseCluster:DatabaseCluster").inputs["tags"]
+    assert not any(r.protect for r in build(run, **DB).resources)
+
+
+def test_url_with_domain(run) -> None:
+    program = build(run, **{"launchpad:domain": "rocket.example.com"})
+    assert program.outputs["url"] == "http://rocket.example.com"
+    assert "--host rocket.example.com" in program.one("command:local:Command").inputs["create"]
+
+
+@pytest.mark.parametrize("config", [{}, SSH, DB])
+def test_policy_pack_passes(run, config) -> None:
+    program = build(run, **config)
+    entries = [(r.type, r.name, r.inputs, r.id) for r in program.resources if r.custom]
+    assert check_resources(entries) == []
+
+
+def test_droplet_is_created_after_its_firewall(program: Program) -> None:
+    assert program.depends_on(program.one(DROPLET), program.one("digitalocean:index/firewall:Firewall"))
