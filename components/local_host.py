@@ -48,7 +48,7 @@ class LocalHost(pulumi.ComponentResource):
         cli = f"{sys.executable} -m launchpad.cli local"
         environment: dict[str, pulumi.Input[str]] = {SETTINGS_ENV: args.settings_json}
         if args.database_password is not None:
-            environment[PASSWORD_ENV] = args.database_password
+            environment[PASSWORD_ENV] = pulumi.Output.secret(args.database_password)
         self.machine = command.local.Command(
             f"{name}-machine",
             create=f"{cli} up --stack {args.stack} --json",

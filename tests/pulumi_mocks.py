@@ -70,6 +70,7 @@ def _computed(typ: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
         "command:local:Command": {"stdout": json.dumps({"address": LOCAL_IP, "database_address": None})
                                   if "--json" in str(inputs.get("create")) else "healthy", "stderr": ""},
         "command:remote:Command": {"stdout": "", "stderr": ""},
+        "random:index/randomPassword:RandomPassword": {"result": DB_PASSWORD},
     }
     return table.get(typ, {})
 
