@@ -58,6 +58,25 @@ def test_logs_show_cloud_init_and_services(dev_stack: local_stack.StackStatus) -
     assert "Cloud-init" in out.stdout and "nginx" in out.stdout
 
 
+def test_host_hardening_is_in_place(dev_stack: local_stack.StackStatus) -> None:
+    web = local_stack.web_name("dev")
+
+    def inside(script: str) -> str:
+        return machine.run(web, ["sh", "-c", script]).stdout
+
+    # The host firewall mirrors the cloud's: drop by default, 80/443 open, no SSH without adminCidrs.
+    rules = inside("nft list table inet launchpad")
+    assert "policy drop" in rules and "tcp dport { 80, 443 } accept" in rules and "dport 22" not in rules
+    assert inside("systemctl is-enabled nftables.service").strip() == "enabled"
+    assert 'APT::Periodic::Unattended-Upgrade "1";' in inside("apt-config dump APT::Periodic")
+    assert inside("dpkg-query -W -f='${Status}' unattended-upgrades") == "install ok installed"
+    sshd = inside("cat /etc/ssh/sshd_config.d/launchpad.conf")
+    assert "PasswordAuthentication no" in sshd and "PermitRootLogin no" in sshd
+    # The app runs as its own unprivileged user, not root.
+    user = inside("ps -o user= -C gunicorn | sort -u").split()
+    assert user == ["rocket"]
+
+
 def test_dev_stack_down_leaves_nothing(dev_stack: local_stack.StackStatus) -> None:
     name = local_stack.web_name("dev")
     state = machine.status(name)
