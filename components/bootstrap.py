@@ -128,8 +128,8 @@ def render_gunicorn_conf(settings: Settings) -> str:
 
 
 def render_deploy_script(settings: Settings) -> str:
-    return render_template("deploy.sh.j2", app=settings.app.unix_name, gunicorn_spec=GUNICORN_SPEC,
-                   tls=settings.tls, firewall=True)
+    return render_template("deploy.sh.j2", app=settings.app.unix_name, gunicorn_spec=GUNICORN_SPEC, tls=settings.tls,
+                           cert_dir=certificate_dir(settings.domain) if settings.domain else "", firewall=True)
 
 
 def render_firewall(settings: Settings) -> str:
