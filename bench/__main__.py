@@ -1,0 +1,112 @@
+"""Run Launchpad's benchmarks and write docs/benchmarks/README.md + serving.png.
+
+    sudo .venv/bin/python -m bench                     # all four parts (~25 min on 2 cores)
+    sudo .venv/bin/python -m bench --parts start       # one part; the others keep their last results
+    .venv/bin/python -m bench --report-only            # re-render the report from results.json
+
+Boots machines named lp-bench* (root, systemd-nspawn, debootstrap, wrk on the host)
+and always downs them. Traffic stays on the machines' loopback and their addresses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from bench import boot, program_start, redeploy, report, serving
+from components.bootstrap import render_user_data
+from launchpad.local import stack as local_stack
+from launchpad.settings import validate
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "benchmarks"
+PARTS = ("serving", "boot", "start", "redeploy")
+STACK = "bench"  # machine lp-bench
+# rateLimit 0: wrk's connections all come from one address, the default limit would answer 429.
+CONFIG = {"launchpad:provider": "local", "launchpad:rateLimit": 0}
+
+
+def variants(cpus: int) -> list[serving.Variant]:
+    V, S = serving.Variant, serving.Shape
+    return [
+        V("as rendered", "the stack exactly as Launchpad renders it"),
+        V("access log unbuffered (Debian default)", "one write(2) per request instead of one per 64 KiB", access_log="debian"),
+        V("access log off", "what logging costs at all", access_log="off"),
+        V("TCP 127.0.0.1 instead of unix socket", "loopback TCP between Nginx and gunicorn", tcp=True),
+        V(f"sync ×{2 * cpus} workers", "one fewer worker than 2·CPU+1", shape=S(2 * cpus)),
+        V(f"sync ×{cpus + 1} workers", "CPU+1 workers: leave Nginx its share", shape=S(cpus + 1)),
+        V(f"gthread {cpus}×4 + upstream keepalive 16", "threads, with Nginx reusing upstream connections",
+          shape=S(cpus, 4), upstream_keepalive=16),
+        V(f"gthread {cpus}×4, no keepalive", "threads, a new upstream connection per request", shape=S(cpus, 4), upstream_keepalive=0),
+        V("proxy_buffering off (not adopted)", "sync workers would then wait on slow clients", proxy_buffering=False),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated subset of {', '.join(PARTS)}")
+    ap.add_argument("--seconds", type=float, default=10.0, help="wrk duration per run (default 10)")
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the serving table (default 3)")
+    ap.add_argument("--tuning-rounds", type=int, default=2, help="rounds of the one-setting-at-a-time table (default 2)")
+    ap.add_argument("--boot-rounds", type=int, default=2, help="boots per boot case (default 2)")
+    ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--report-only", action="store_true")
+    args = ap.parse_args(argv)
+    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    unknown = [p for p in parts if p not in PARTS]
+    if unknown:
+        ap.error(f"--parts: unknown {', '.join(unknown)}; valid: {', '.join(PARTS)}")
+
+    results_path = args.out / "results.json"
+    result: dict[str, Any] = json.loads(results_path.read_text()) if results_path.is_file() else {}
+    if not args.report_only:
+        result.update(machine=f"{platform.node()} ({platform.machine()}, Linux {platform.release()})",
+                      date=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+        settings = validate(CONFIG, STACK)
+        started = time.monotonic()
+
+        def say(text: str) -> None:
+            print(f"[{time.monotonic() - started:7.1f}s] {text}", flush=True)
+
+        if "start" in parts:
+            say("program start")
+            result["program_start"] = program_start.run(progress=say)
+        if "serving" in parts or "redeploy" in parts:
+            try:
+                say(f"boot the stack ({local_stack.web_name(STACK)})")
+                local_stack.up(settings, progress=lambda t: None)
+                m = serving.InMachine(local_stack.web_name(STACK), settings.app.unix_name)
+                if "serving" in parts:
+                    cpus = serving.host_facts(m)["cpus"]
+                    result["serving"] = serving.run(m.name, m.app, args.seconds, args.rounds, variants(cpus),
+                                                    tuning_rounds=args.tuning_rounds, progress=say)
+                if "redeploy" in parts:
+                    say("redeploy under load")
+                    result["redeploy"] = redeploy.run(m, settings.app_path, progress=say)
+            finally:
+                say("down the stack")
+                local_stack.down(STACK, progress=lambda t: None)
+        if "boot" in parts:
+            say("boot to ready")
+            result["boot"] = boot.run(render_user_data(validate({"launchpad:provider": "local"}, "benchboot")),
+                                      args.boot_rounds, progress=say)
+        args.out.mkdir(parents=True, exist_ok=True)
+        results_path.write_text(json.dumps(result, indent=1) + "\n")
+    if not result.get("serving"):
+        print("no serving results yet: run the serving part first", file=sys.stderr)
+        return 1
+    notes = args.out / "notes.md"
+    result["notes"] = notes.read_text() if notes.is_file() else ""
+    report.write(result, args.out)
+    print(f"wrote {args.out / 'README.md'} and {args.out / 'serving.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
