@@ -137,7 +137,8 @@ def render_firewall(settings: Settings) -> str:
 
 
 def _packages(settings: Settings, database: DatabaseLink | None) -> list[str]:
-    pkgs = ["nginx", "python3-venv", "nftables", "unattended-upgrades"]
+    # netbase: /etc/protocols, which the nftables rules name (cloud images have it, minbase does not).
+    pkgs = ["nginx", "python3-venv", "nftables", "netbase", "unattended-upgrades"]
     if settings.tls:
         pkgs.append("certbot")
     if database and database.secret_arn:

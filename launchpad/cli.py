@@ -98,7 +98,8 @@ def _need_root() -> None:
 @local_app.command("up")
 def local_up(stack: StackOpt = "dev",
              as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON when ready.")] = False,
-             deadline: Annotated[float, typer.Option(help="Seconds to wait for cloud-init and /healthz.")] = 900.0) -> None:
+             deadline: Annotated[float, typer.Option(help="Seconds to wait for cloud-init and /healthz.")] = 900.0,
+             prebake: Annotated[bool, typer.Option(help="Boot on a cached base that already holds the stack's apt packages (faster; less like a fresh host).")] = False) -> None:
     """Boot the stack's machine(s) and return when /healthz answers through Nginx."""
     from launchpad.local import machine, stack as local_stack
 
@@ -106,7 +107,7 @@ def local_up(stack: StackOpt = "dev",
     settings = _settings(stack)
     started = time.monotonic()
     try:
-        st = local_stack.up(settings, progress=lambda line: typer.echo(line, err=as_json), deadline_s=deadline)
+        st = local_stack.up(settings, progress=lambda line: typer.echo(line, err=as_json), deadline_s=deadline, prebake=prebake)
     except (machine.MachineError, TimeoutError) as err:
         typer.echo(f"launchpad local up: stack {stack} did not become ready:\n{err}", err=True)
         raise typer.Exit(1) from None

@@ -71,7 +71,7 @@ def test_user_data_starts_with_cloud_config_and_only_known_top_level_keys(varian
     doc = yaml.safe_load(text)
     schema = json.loads(Path("/usr/lib/python3/dist-packages/cloudinit/config/schemas/schema-cloud-config-v1.json").read_text()) \
         if Path("/usr/lib/python3/dist-packages/cloudinit/config/schemas/schema-cloud-config-v1.json").is_file() else None
-    known = {"package_update", "packages", "ssh_pwauth", "disable_root", "users", "write_files", "runcmd"}
+    known = {"package_update", "apt", "packages", "ssh_pwauth", "disable_root", "users", "write_files", "runcmd"}
     assert set(doc) <= known
     if schema is not None:
         props: set[str] = set()
