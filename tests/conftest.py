@@ -7,7 +7,15 @@ from collections.abc import Callable
 
 import pytest
 
+from facts import FACTS
 from pulumi_mocks import Program, run_program
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if FACTS:
+        terminalreporter.section("measured")
+        for line in FACTS:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture

@@ -10,11 +10,13 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from facts import fact
 from launchpad.local import machine
 from launchpad.local import stack as local_stack
 from launchpad.settings import Settings, validate
@@ -80,9 +82,11 @@ def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 1200) ->
 @pytest.fixture(scope="session")
 def dev_stack() -> Iterator[local_stack.StackStatus]:
     """The README's first command: the dev stack, through the CLI."""
+    started = time.monotonic()
     out = cli("local", "up", "--stack", "dev")
     print(out.stdout, out.stderr)
     assert out.returncode == 0, out.stderr[-4000:]
+    fact(f"README first command (launchpad local up --stack dev): ready in {time.monotonic() - started:.1f} s")
     status = local_stack.status(validate({"launchpad:provider": "local"}, "dev"))
     yield status
     cli("local", "down", "--stack", "dev")
@@ -104,6 +108,8 @@ def e2e_settings() -> Settings:
 @pytest.fixture(scope="session")
 def e2e_stack(e2e_settings: Settings) -> Iterator[local_stack.StackStatus]:
     """A stack with a domain and a database, for the proxy, database and fault tests."""
+    started = time.monotonic()
     status = local_stack.up(e2e_settings, progress=print)
+    fact(f"e2e stack (web + PostgreSQL machines) ready in {time.monotonic() - started:.1f} s")
     yield status
     local_stack.down("e2e", progress=print)

@@ -12,6 +12,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from facts import fact
+
 
 @dataclass
 class Result:
@@ -75,9 +77,7 @@ class Load:
         sent = [r for r in self.results if r.t >= since]
         failed = self.failed(since)
         kinds = sorted({r.error or str(r.status) for r in failed})
-        line = f"{label}: sent {len(sent)}, failed {len(failed)}" + (f" ({', '.join(kinds)})" if kinds else "")
-        print(line)
-        return line
+        return fact(f"{label}: sent {len(sent)}, failed {len(failed)}" + (f" ({', '.join(kinds)})" if kinds else ""))
 
     def wait_for(self, predicate, timeout: float) -> None:  # type: ignore[no-untyped-def]
         end = time.monotonic() + timeout

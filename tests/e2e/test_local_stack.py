@@ -9,6 +9,8 @@ import time
 
 import pytest
 
+from facts import fact
+
 from launchpad.local import machine
 from launchpad.local import stack as local_stack
 from launchpad.settings import Settings
@@ -138,7 +140,7 @@ def test_rate_limit_answers_429_to_a_flood(e2e_stack: local_stack.StackStatus, e
     time.sleep(2)  # let the bucket refill after earlier tests
     statuses = [get(e2e_stack.address, host="rocket.test")[0] for _ in range(e2e_settings.rate_limit * 4)]
     assert 429 in statuses and statuses[0] == 200
-    print(f"flood of {len(statuses)}: {statuses.count(200)} x 200, {statuses.count(429)} x 429")
+    fact(f"flood of {len(statuses)}: {statuses.count(200)} x 200, {statuses.count(429)} x 429")
 
 
 def test_machine_reboots_and_serves_again(e2e_stack: local_stack.StackStatus) -> None:
@@ -146,6 +148,6 @@ def test_machine_reboots_and_serves_again(e2e_stack: local_stack.StackStatus) ->
     started = time.monotonic()
     machine.reboot(local_stack.web_name("e2e"), deadline_s=120)
     machine.wait_http(f"http://{e2e_stack.address}/healthz", 120, host_header="rocket.test")
-    print(f"reboot: serving again {time.monotonic() - started:.1f} s after the reboot was asked")
+    fact(f"reboot: serving again {time.monotonic() - started:.1f} s after the reboot was asked")
     status, _, body = get(e2e_stack.address, "/healthz", host="rocket.test")
     assert status == 200 and json.loads(body)["database"] == "ok"

@@ -25,6 +25,8 @@ from typing import Any
 
 import pytest
 
+from facts import fact
+
 from launchpad.local import machine, net
 from launchpad.local import stack as local_stack
 from launchpad.settings import Settings, validate
@@ -154,14 +156,14 @@ def tls_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsStack]:
         started = time.monotonic()
         # Pebble is not up yet: the first certbot run (cloud-init's deploy) fails and the timer takes over.
         local_stack.up(settings, progress=print)
-        print(f"stack up (HTTP healthy) in {time.monotonic() - started:.1f} s")
+        fact(f"stack up (HTTP healthy) in {time.monotonic() - started:.1f} s")
         state = machine.status(WEB)
         assert state is not None
         assert (state.host_address, state.address) == (host_address, address), \
             f"the machine got {state.subnet}, not the planned {subnet}: certbot's --server points elsewhere"
         # Pebble listens on the gateway, which exists only once the machine's link is up.
         pebble = pebble_server.start(workdir, host_address, {DOMAIN: address, WWW: address})
-        print(f"pebble pid {pebble.pid} at {pebble.directory}, log {pebble.log_path}")
+        fact(f"pebble pid {pebble.pid} at {pebble.directory}, log {pebble.log_path}")
         yield TlsStack(settings, address, host_address, pebble, workdir)
     finally:
         if pebble is not None:
@@ -188,7 +190,7 @@ def issued(tls_stack: TlsStack) -> Issued:
             status, _, body = https_get(tls_stack.address, DOMAIN, "/", ctx)
             if (status, body) == (200, b"Hello World!"):
                 seconds = time.monotonic() - started
-                print(f"certificate issued and HTTPS served {seconds:.1f} s after the machine trusted Pebble (by the timer)")
+                fact(f"certificate issued and HTTPS served {seconds:.1f} s after the machine trusted Pebble (by the timer)")
                 return Issued(root, root_file, seconds)
             last = f"HTTP {status}"
         except (OSError, ssl.SSLError) as exc:
@@ -232,7 +234,7 @@ def test_https_serves_the_app_with_a_pebble_certificate(tls_stack: TlsStack, iss
     protocol, cert, alpn = handshake(tls_stack.address, DOMAIN, ctx)  # verified: chain to Pebble's root, name rocket.test
     issuer = names(cert, "issuer")
     sans = sorted(v for k, v in cert.get("subjectAltName", ()) if k == "DNS")
-    print(f"issuer: {issuer.get('commonName')}; SANs: {sans}; {protocol}; ALPN {alpn}; "
+    fact(f"issuer: {issuer.get('commonName')}; SANs: {sans}; {protocol}; ALPN {alpn}; "
           f"valid {cert.get('notBefore')} .. {cert.get('notAfter')}")
     assert issuer.get("commonName", "").startswith("Pebble Intermediate CA")
     assert sans == [DOMAIN, WWW]
@@ -240,7 +242,7 @@ def test_https_serves_the_app_with_a_pebble_certificate(tls_stack: TlsStack, iss
     status, headers, body = https_get(tls_stack.address, DOMAIN, "/", tls_context(issued.root_file))
     assert (status, body) == (200, b"Hello World!")
     assert headers.get("strict-transport-security", "").startswith("max-age=")
-    print(f"Strict-Transport-Security: {headers['strict-transport-security']}")
+    fact(f"Strict-Transport-Security: {headers['strict-transport-security']}")
 
 
 def test_https_www_redirects_to_the_apex_in_one_hop(tls_stack: TlsStack, issued: Issued) -> None:
@@ -261,7 +263,7 @@ def test_http_still_redirects_once_https_is_on(tls_stack: TlsStack, issued: Issu
 @pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3])
 def test_tls_1_2_and_1_3_are_accepted(tls_stack: TlsStack, issued: Issued, version: ssl.TLSVersion) -> None:
     protocol, _, _ = handshake(tls_stack.address, DOMAIN, tls_context(issued.root_file, version, version))
-    print(f"{version.name}: negotiated {protocol}")
+    fact(f"{version.name}: negotiated {protocol}")
     assert protocol == {"TLSv1_2": "TLSv1.2", "TLSv1_3": "TLSv1.3"}[version.name]
 
 
@@ -273,7 +275,7 @@ def test_tls_1_1_is_refused_by_the_server(tls_stack: TlsStack, issued: Issued) -
     ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
     with pytest.raises(ssl.SSLError) as refused:
         handshake(tls_stack.address, DOMAIN, ctx)
-    print(f"TLS 1.1: {refused.value.reason} ({refused.value})")
+    fact(f"TLS 1.1: {refused.value.reason} ({refused.value})")
     assert refused.value.reason in {"TLSV1_ALERT_PROTOCOL_VERSION", "UNSUPPORTED_PROTOCOL", "WRONG_SSL_VERSION"}
 
 
@@ -283,13 +285,13 @@ def test_unknown_or_missing_sni_is_rejected(tls_stack: TlsStack, issued: Issued,
     ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE  # any certificate would do: none must come
     with pytest.raises(ssl.SSLError) as rejected:
         handshake(tls_stack.address, sni, ctx)
-    print(f"SNI {sni}: {rejected.value.reason}")
+    fact(f"SNI {sni}: {rejected.value.reason}")
     assert rejected.value.reason == "TLSV1_UNRECOGNIZED_NAME"
 
 
 def test_pebble_fetched_the_http01_challenges_from_the_machine(tls_stack: TlsStack, issued: Issued) -> None:
     fetched = challenges_seen(tls_stack.pebble)
-    print(f"pebble validated {len(fetched)} http-01 challenge(s): {fetched}")
+    fact(f"pebble validated {len(fetched)} http-01 challenge(s): {fetched}")
     hosts = {re.sub(r"^http://([^/:]+).*", r"\1", url) for url in fetched}
     assert hosts == {DOMAIN, WWW}
     # ...and the machine's nginx answered them, to Pebble on the gateway.
@@ -315,7 +317,7 @@ def test_certbot_renew_dry_run_succeeds(tls_stack: TlsStack, issued: Issued) -> 
     started = time.monotonic()
     out = machine.run(WEB, ["certbot", "renew", "--dry-run", "--no-random-sleep-on-renew",
                             "--server", str(tls_stack.settings.acme_server)], check=False, timeout=180)
-    print(f"certbot renew --dry-run: exit {out.returncode} in {time.monotonic() - started:.1f} s")
+    fact(f"certbot renew --dry-run: exit {out.returncode} in {time.monotonic() - started:.1f} s")
     assert out.returncode == 0, out.stdout + out.stderr
     assert len(challenges_seen(tls_stack.pebble)) > before  # validated again, for real
 
@@ -329,7 +331,7 @@ def test_renewal_deploy_hook_reloads_nginx_with_the_new_certificate(tls_stack: T
     while new == old and time.monotonic() < deadline:
         time.sleep(0.5)
         new = served_serial(tls_stack.address, issued.root_file)
-    print(f"forced renewal: served serial {old} -> {new}")
+    fact(f"forced renewal: served serial {old} -> {new}")
     assert new != old
 
 
@@ -353,12 +355,12 @@ def test_redeploy_keeps_https_up_and_the_retry_timer_off(tls_stack: TlsStack, is
     try:
         started = time.monotonic()
         out = machine.run(WEB, ["/usr/local/sbin/launchpad-deploy"], check=False, timeout=300)
-        print(f"redeploy: exit {out.returncode} in {time.monotonic() - started:.1f} s")
+        fact(f"redeploy: exit {out.returncode} in {time.monotonic() - started:.1f} s")
         time.sleep(2)
     finally:
         stop.set()
         thread.join()
-    print(f"redeploy: {len(statuses)} HTTPS probes answered ({sorted(set(statuses))}), {len(refused)} failed at TLS/TCP")
+    fact(f"redeploy: {len(statuses)} HTTPS probes answered ({sorted(set(statuses))}), {len(refused)} failed at TLS/TCP")
     assert out.returncode == 0, out.stdout + out.stderr
     assert refused == []
     assert machine.run(WEB, ["readlink", "/etc/nginx/sites-enabled/rocket"]).stdout.strip() == "/etc/nginx/sites-available/rocket.tls"

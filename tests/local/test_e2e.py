@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from facts import fact
+
 from launchpad.local import base, machine, net
 
 
@@ -48,7 +50,7 @@ write_files:
 
 
 def _log(msg: str) -> None:
-    print(f"[e2e] {msg}", flush=True)
+    fact(f"[local machine] {msg}")
 
 
 @pytest.fixture(scope="module")
