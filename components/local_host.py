@@ -20,10 +20,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_command as command
 
-from launchpad.local.stack import PASSWORD_ENV
+from launchpad.local.stack import PASSWORD_ENV, SETTINGS_ENV
 from launchpad.settings import PROJECT_ROOT
-
-SETTINGS_ENV = "LAUNCHPAD_SETTINGS"
 
 
 @dataclass

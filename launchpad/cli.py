@@ -25,12 +25,13 @@ local_app = typer.Typer(no_args_is_help=True, help="Run a stack's exact bootstra
 app.add_typer(local_app, name="local")
 
 StackOpt = Annotated[str, typer.Option("--stack", "-s", help="Stack name: reads Pulumi.<stack>.yaml.")]
-SETTINGS_ENV = "LAUNCHPAD_SETTINGS"
 
 
 def _settings(stack: str) -> Settings:
     """The stack's settings: from the Pulumi program when it drives us (already
     validated, passed as JSON), else from Pulumi.<stack>.yaml."""
+    from launchpad.local.stack import SETTINGS_ENV
+
     try:
         given = os.environ.get(SETTINGS_ENV)
         if given:

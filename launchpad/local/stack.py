@@ -26,6 +26,8 @@ from launchpad.settings import Settings
 
 STACKS_DIR = machine.STATE_ROOT / "stacks"
 PASSWORD_ENV = "LAUNCHPAD_DB_PASSWORD"
+SETTINGS_ENV = "LAUNCHPAD_SETTINGS"
+"""Validated settings as JSON, from the Pulumi program to `launchpad local up`."""
 DB_USER = "app"
 
 Progress = Callable[[str], None]
