@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 from facts import fact
-from launchpad.local import machine
 from launchpad.local import stack as local_stack
 from launchpad.settings import Settings, validate
 
@@ -38,40 +37,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "e2e" in item.keywords:
             item.add_marker(skip)
-
-
-def leftovers(name: str, state: machine.MachineState | None) -> list[str]:
-    """Everything a machine's `up` creates that could outlive `down`."""
-    found = []
-    if machine.status(name) is not None:
-        found.append(f"state of {name}")
-    if (machine.STATE_ROOT / "machines" / name).exists():
-        found.append(f"state dir of {name}")
-    if state is None:
-        return found
-    netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
-    if state.netns in netns.split():
-        found.append(f"netns {state.netns}")
-    if subprocess.run(["ip", "link", "show", state.interface], capture_output=True).returncode == 0:
-        found.append(f"interface {state.interface}")
-    if state.rootfs in Path("/proc/mounts").read_text():
-        found.append(f"mount {state.rootfs}")
-    for pid in (state.pid, state.nspawn_pid, state.init_pid):
-        proc = Path(f"/proc/{pid}")
-        if not pid or not proc.exists():
-            continue
-        try:
-            status = dict(line.split(":\t", 1) for line in (proc / "status").read_text().splitlines() if ":\t" in line)
-            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-        except OSError:
-            continue  # exited while we looked
-        # An exited process waiting to be reaped by its parent holds nothing.
-        if not status.get("State", "").startswith("Z"):
-            found.append(f"process {pid} ({status.get('State', '?')}: {cmdline})")
-    rules = subprocess.run(["nft", "list", "ruleset"], capture_output=True, text=True).stdout
-    if state.address in rules or state.interface in rules:
-        found.append(f"nft rules for {state.address}")
-    return found
 
 
 def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 1200) -> subprocess.CompletedProcess[str]:

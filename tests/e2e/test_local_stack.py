@@ -15,7 +15,9 @@ from launchpad.local import machine
 from launchpad.local import stack as local_stack
 from launchpad.settings import Settings
 
-from .conftest import cli, leftovers
+from machine_leftovers import leftovers
+
+from .conftest import cli
 
 pytestmark = pytest.mark.e2e
 
@@ -84,7 +86,8 @@ def test_dev_stack_down_leaves_nothing(dev_stack: local_stack.StackStatus) -> No
     state = machine.status(name)
     out = cli("local", "down", "--stack", "dev")
     assert out.returncode == 0, out.stderr
-    assert leftovers(name, state) == []
+    assert state is not None
+    assert leftovers(state) == []
     assert cli("local", "status", "--stack", "dev", "--json").stdout and \
         json.loads(cli("local", "status", "--stack", "dev", "--json").stdout)["state"] == "absent"
 

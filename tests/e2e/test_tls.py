@@ -32,7 +32,7 @@ from launchpad.local import stack as local_stack
 from launchpad.settings import Settings, validate
 
 from . import pebble as pebble_server
-from .conftest import leftovers
+from machine_leftovers import leftovers
 
 pytestmark = [
     pytest.mark.e2e,
@@ -131,7 +131,7 @@ def machine_diagnostics() -> str:
     parts = []
     for argv in (["systemctl", "list-timers", "--all", "--no-pager"],
                  ["journalctl", "--no-pager", "-n", "60", "-u", "launchpad-certificate.service", "-u", "launchpad-certificate.timer"],
-                 ["readlink", f"/etc/nginx/sites-enabled/rocket"]):
+                 ["readlink", "/etc/nginx/sites-enabled/rocket"]):
         proc = machine.run(WEB, argv, check=False, timeout=30)
         parts.append(f"$ {' '.join(argv)}\n{proc.stdout}{proc.stderr}")
     return "\n".join(parts)
@@ -169,7 +169,7 @@ def tls_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsStack]:
         if pebble is not None:
             pebble.stop()
         local_stack.down(STACK, progress=print)
-        assert leftovers(WEB, state) == []
+        assert state is not None and leftovers(state) == []
 
 
 @pytest.fixture(scope="module")

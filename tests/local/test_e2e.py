@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from facts import fact
+from machine_leftovers import leftovers
 
 from launchpad.local import base, machine, net
 
@@ -69,23 +70,6 @@ def _fetch(url: str) -> tuple[str, str]:
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     with opener.open(url, timeout=5) as resp:
         return resp.read().decode(), resp.headers.get("Server", "")
-
-
-def _mounted(path: str) -> bool:
-    return any(line.split()[4].startswith(path) for line in open("/proc/self/mountinfo"))
-
-
-def _assert_nothing_left(st: machine.MachineState, forward_before: str, others: bool) -> None:
-    assert machine.status(st.name) is None
-    assert not Path(st.state_dir).exists()
-    assert not _mounted(st.state_dir)
-    for pid in (st.pid, st.nspawn_pid, st.init_pid):
-        assert pid and not machine._alive(pid), f"pid {pid} of {st.name} still runs"
-    assert not net.netns_exists(st.netns)
-    assert not net.link_exists(st.interface)
-    if not others:
-        assert not net.nft_table_exists()
-        assert net.IP_FORWARD.read_text().strip() == forward_before
 
 
 def test_machine_lifecycle(base_tree: Path) -> None:
@@ -168,7 +152,7 @@ def test_machine_lifecycle(base_tree: Path) -> None:
         started = time.monotonic()
         machine.down(name)
         _log(f"down {time.monotonic() - started:.1f} s")
-    _assert_nothing_left(st, forward_before, others)
+    assert leftovers(st, None if others else forward_before) == []
     machine.down(name)  # idempotent
 
 
