@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import boot, program_start, redeploy, report, serving
-from components.bootstrap import render_user_data
+from launchpad.render.bootstrap import render_user_data
 from launchpad.local import stack as local_stack
 from launchpad.settings import validate
 

@@ -2,7 +2,7 @@
 
 (a) the baseline: a minimal #cloud-config that apt-installs nginx, gunicorn and
     python3-flask, writes a three-line app, a unit and a proxy site;
-(b) Launchpad's full bootstrap, rendered by components/bootstrap.py exactly as
+(b) Launchpad's full bootstrap, rendered by launchpad/render/bootstrap.py exactly as
     `launchpad local up` renders it;
 each cold (the plain Debian base: every package comes from the mirror) and warm
 (the same cloud-config on a base layer with its apt packages already installed,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components.bootstrap import encode_for_ec2
+from launchpad.render.bootstrap import encode_for_ec2
 from components.host import HostArgs
 
 DEBIAN_OWNER = "136693071363"

@@ -22,7 +22,7 @@ class HostArgs(Generic[P]):
     size: str
     """Instance type / droplet size slug."""
     user_data: pulumi.Input[str]
-    """Rendered #cloud-config (components/bootstrap.py); each host encodes it as its cloud wants.
+    """Rendered #cloud-config (launchpad/render/bootstrap.py); each host encodes it as its cloud wants.
     A change replaces the host: a new one is built, checked, and only then takes the public address."""
     placement: P
     """Provider-specific: network, firewall, identity, keys, tags (Ec2Placement / DropletPlacement)."""

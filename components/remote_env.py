@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_command as command
 
-from components.bootstrap import ADMIN_USER, SECRETS_ENV
+from launchpad.render.bootstrap import ADMIN_USER, SECRETS_ENV
 
 DIAL_ERROR_LIMIT = 60
 """Tries to reach sshd while the host boots (about 15 s apart at most)."""

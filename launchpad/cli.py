@@ -55,7 +55,7 @@ def render(stack: StackOpt = "dev", out: Annotated[Path, typer.Option(help="Fold
     listed with checksums (app.manifest) instead of as an opaque archive. Values only
     the cloud knows (database endpoint, secret ARN) appear as <placeholders>.
     """
-    from components.bootstrap import DatabaseLink, host_files, render_user_data
+    from launchpad.render.bootstrap import DatabaseLink, host_files, render_user_data
 
     settings = _settings(stack)
     database = None

@@ -12,7 +12,7 @@ import pulumi
 from components.aws_host_role import AwsHostRole, AwsHostRoleArgs
 from components.aws_network import AwsNetwork, AwsNetworkArgs
 from components.aws_public_address import AwsPublicAddress, AwsPublicAddressArgs
-from components.bootstrap import DatabaseLink, render_user_data
+from launchpad.render.bootstrap import DatabaseLink, render_user_data
 from components.ec2_host import Ec2Host, Ec2Placement
 from components.host import HostArgs
 from components.rds_database import RdsDatabase, RdsDatabaseArgs

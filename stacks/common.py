@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pulumi
 
-from components.bootstrap import ADMIN_USER
+from launchpad.render.bootstrap import ADMIN_USER
 from launchpad.settings import Settings
 
 PRODUCTION_TAG = "launchpad:production"

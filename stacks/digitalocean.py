@@ -12,7 +12,7 @@ import urllib.parse
 
 import pulumi
 
-from components.bootstrap import render_user_data
+from launchpad.render.bootstrap import render_user_data
 from components.do_database import DoDatabase, DoDatabaseArgs
 from components.do_network import DoNetwork, DoNetworkArgs
 from components.do_public_address import DoPublicAddress, DoPublicAddressArgs

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_random as random
 
-from components.bootstrap import render_user_data
+from launchpad.render.bootstrap import render_user_data
 from components.local_host import LocalHost, LocalHostArgs
 from launchpad.settings import Settings
 

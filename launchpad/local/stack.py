@@ -19,8 +19,8 @@ from pathlib import Path
 
 import yaml
 
-from components.bootstrap import SECRETS_ENV, render_user_data
-from components.postgres_bootstrap import PASSWORD_FILE, render_postgres_user_data
+from launchpad.render.bootstrap import SECRETS_ENV, render_user_data
+from launchpad.render.postgres import PASSWORD_FILE, render_postgres_user_data
 from launchpad.local import machine
 from launchpad.settings import Settings
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components import bootstrap
-from components.bootstrap import DatabaseLink, render, render_nginx_http, render_nginx_site
+from launchpad.render import bootstrap
+from launchpad.render.bootstrap import DatabaseLink, render, render_nginx_http, render_nginx_site
 from launchpad.settings import ConfigError, Settings, validate
 
 AWS_DB = DatabaseLink("db.internal", 5432, "app", "launchpad",

@@ -6,7 +6,7 @@ import hashlib
 import json
 
 from pulumi_mocks import DB_PASSWORD, LOCAL_IP, Program
-from components.bootstrap import render_user_data
+from launchpad.render.bootstrap import render_user_data
 from launchpad.settings import Settings, validate
 from stacks import local as local_stack
 

@@ -9,7 +9,7 @@ the machine's disk (PASSWORD_FILE), so the password never travels in user-data.
 
 from __future__ import annotations
 
-from components.bootstrap import render_template
+from launchpad.render.templates import render_template
 
 PASSWORD_FILE = "/etc/launchpad/db-password"
 

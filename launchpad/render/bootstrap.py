@@ -18,15 +18,10 @@ from __future__ import annotations
 import base64
 import gzip
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
-
-import jinja2
 
 from launchpad import app_bundle
+from launchpad.render.templates import render_template
 from launchpad.settings import USER_DATA_LIMIT, USER_DATA_LIMIT_NAME, ConfigError, Problem, Settings
-
-FILES = Path(__file__).resolve().parent.parent / "files"
 
 ADMIN_USER = "ops"
 GUNICORN_SPEC = "~=27.0"
@@ -73,20 +68,6 @@ class Rendered:
     gunicorn_conf: str
     deploy_script: str
     extra: dict[str, str] = field(default_factory=dict)
-
-
-@lru_cache(maxsize=1)
-def _env() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(FILES),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
-
-
-def render_template(template: str, **values: object) -> str:
-    return _env().get_template(template).render(**values)
 
 
 def certificate_dir(domain: str) -> str:

@@ -1,0 +1,235 @@
+"""Validation: raw stack config in, Settings out, or every problem at once.
+
+Pydantic checks each field's type; the checks here add what it cannot express:
+provider rules and cross-field rules. Each problem names its key path, the bad
+value and what would be valid.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from launchpad import app_bundle
+from launchpad.settings.errors import ConfigError, Problem, suggest
+from launchpad.settings.model import (
+    DB_VERSIONS, DO_DB_SIZE, DO_SIZE, AWS_DB_SIZE, AWS_SIZE, NAMESPACE, PROVIDERS, REGIONS, USER_DATA_LIMIT,
+    USER_DATA_LIMIT_NAME, USER_DATA_RESERVE, AppSettings, DatabaseSettings, Settings,
+)
+
+HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,63}$", re.IGNORECASE)
+MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$")
+APP_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+SSH_KEY = re.compile(r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}( .*)?$")
+SECRET_NAME = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE|API_?KEY|ACCESS_?KEY|CREDENTIAL)", re.IGNORECASE)
+
+# Provider credentials that must never sit in plain text in a stack file.
+PROVIDER_SECRET_KEYS = ("digitalocean:token", "aws:secretKey", "aws:accessKey", "aws:token")
+
+
+def _fields(model: type[BaseModel]) -> list[str]:
+    return [f.alias or name for name, f in model.model_fields.items() if not f.exclude]
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _pydantic_problems(err: ValidationError) -> list[Problem]:
+    problems = []
+    for e in err.errors():
+        loc = e["loc"]
+        key = _key_path(loc)
+        value = e.get("input")
+        if e["type"] == "extra_forbidden":
+            parent: type[BaseModel] = Settings
+            if len(loc) > 1 and loc[0] == "app":
+                parent = AppSettings
+            elif len(loc) > 1 and loc[0] == "database":
+                parent = DatabaseSettings
+            valid = _fields(parent)
+            problems.append(Problem(key, f"unknown key{suggest(str(loc[-1]), valid)}; valid keys here: {', '.join(valid)}"))
+        elif e["type"] == "literal_error" and loc == ("provider",):
+            problems.append(Problem(key, f"{value!r} is not a provider{suggest(str(value), PROVIDERS)}; valid: {', '.join(PROVIDERS)}"))
+        else:
+            problems.append(Problem(key, f"{value!r}: {e['msg']}"))
+    return problems
+
+
+def _check(s: Settings) -> list[Problem]:
+    """Cross-field and provider-specific rules pydantic's field types cannot express."""
+    p: list[Problem] = []
+    prov = s.provider
+    if s.region is not None and s.region not in REGIONS[prov]:
+        valid = REGIONS[prov]
+        p.append(Problem("region", f"{s.region!r} is not a {prov} region{suggest(s.region, valid)}; valid: {', '.join(valid)}"))
+    if s.size is not None:
+        if prov == "aws" and not AWS_SIZE.match(s.size):
+            p.append(Problem("size", f"{s.size!r} is not an EC2 instance type; expected like t3.small or m7g.large"))
+        elif prov == "digitalocean" and not DO_SIZE.match(s.size):
+            p.append(Problem("size", f"{s.size!r} is not a droplet size slug; expected like s-1vcpu-1gb or s-2vcpu-4gb"))
+        elif prov == "local" and s.size != "local":
+            p.append(Problem("size", f"{s.size!r}: the local provider takes no size; remove the key or set 'local'"))
+    if s.domain is not None:
+        if s.domain.startswith("www."):
+            p.append(Problem("domain", f"{s.domain!r}: give the apex domain ({s.domain[4:]!r}); www. redirects to it"))
+        elif not HOSTNAME.match(s.domain):
+            p.append(Problem("domain", f"{s.domain!r} is not a valid domain name; expected like example.com"))
+    if s.email is not None and not EMAIL.match(s.email):
+        p.append(Problem("email", f"{s.email!r} is not an email address; expected like ops@example.com"))
+    if s.acme_server is not None and not re.match(r"^https://[^\s/]+(/\S*)?$", s.acme_server):
+        p.append(Problem("acmeServer", f"{s.acme_server!r} is not an ACME directory URL; expected like https://acme-staging-v02.api.letsencrypt.org/directory"))
+    if s.email is not None and s.domain is None:
+        p.append(Problem("email", f"{s.email!r} is set but 'domain' is not; the email is only used for a certificate for the domain"))
+    p += _check_app(s)
+    p += _check_database(s)
+    p += _check_ssh(s)
+    return p
+
+
+def _check_app(s: Settings) -> list[Problem]:
+    p: list[Problem] = []
+    app = s.app
+    if not MODULE.match(app.module):
+        p.append(Problem("app.module", f"{app.module!r} is not a WSGI entry point; expected 'module:variable' like 'rocket:app'"))
+    if app.name is not None and not APP_NAME.match(app.name):
+        p.append(Problem("app.name", f"{app.name!r} is not a unix name; expected lowercase letters, digits and '-', starting with a letter, at most 31"))
+    elif app.name is None and not APP_NAME.match(app.unix_name):
+        p.append(Problem("app.module", f"{app.module!r} gives no usable unix name ({app.unix_name!r}); set app.name"))
+    for name in app.env:
+        if not ENV_NAME.match(name):
+            p.append(Problem(f"app.env.{name}", f"{name!r} is not an environment variable name; expected like DEBUG_LEVEL"))
+        elif SECRET_NAME.search(name):
+            p.append(Problem(f"app.env.{name}", f"{name!r} looks like a secret; plain env values land in user-data, so secrets are refused here"))
+    path = s.app_path
+    if not path.is_dir():
+        p.append(Problem("app.path", f"{str(app.path)!r} is not a folder (looked in {path}); point it at the folder holding your app"))
+        return p
+    if MODULE.match(app.module):
+        module = app.module.split(":")[0].replace(".", "/")
+        if not (path / f"{module}.py").is_file() and not (path / module / "__init__.py").is_file():
+            p.append(Problem("app.module", f"{app.module!r}: no {module}.py or {module}/__init__.py in {path}"))
+    size = len(app_bundle.pack_b64(path))
+    budget = USER_DATA_LIMIT[s.provider] - USER_DATA_RESERVE[s.provider]
+    if s.provider == "aws":
+        # The packed app is already compressed; base64 text regains ~25% under gzip.
+        size = size * 3 // 4
+    if size > budget:
+        p.append(Problem("app.path", f"{str(app.path)!r} packs to {size} bytes, over the {budget} bytes left for the app under {USER_DATA_LIMIT_NAME[s.provider]}; "
+                                     "trim the folder (tests, assets) or ship the app from a package index or image"))
+    return p
+
+
+def _check_database(s: Settings) -> list[Problem]:
+    p: list[Problem] = []
+    db = s.database
+    versions = DB_VERSIONS[s.provider]
+    if db.version not in versions:
+        p.append(Problem("database.version", f"{db.version!r} is not offered on {s.provider}; valid: {', '.join(versions)}"))
+    if db.size is not None:
+        if s.provider == "aws" and not AWS_DB_SIZE.match(db.size):
+            p.append(Problem("database.size", f"{db.size!r} is not an RDS instance class; expected like db.t4g.micro"))
+        elif s.provider == "digitalocean" and not DO_DB_SIZE.match(db.size):
+            p.append(Problem("database.size", f"{db.size!r} is not a DO database size slug; expected like db-s-1vcpu-1gb"))
+        elif s.provider == "local" and db.size != "local":
+            p.append(Problem("database.size", f"{db.size!r}: the local provider takes no database size; remove the key"))
+    if s.provider == "aws" and not 1 <= db.backup_retention_days <= 35:
+        p.append(Problem("database.backupRetentionDays", f"{db.backup_retention_days!r} is out of range; RDS keeps 1 to 35 days"))
+    elif s.provider == "digitalocean" and db.backup_retention_days != 7:
+        p.append(Problem("database.backupRetentionDays", f"{db.backup_retention_days!r}: DigitalOcean keeps backups 7 days, fixed; remove the key"))
+    elif s.provider == "local" and db.backup_retention_days < 0:
+        p.append(Problem("database.backupRetentionDays", f"{db.backup_retention_days!r} is negative; expected 0 or more days"))
+    if not re.match(r"^[a-z][a-z0-9_]{0,30}$", db.name) or db.name in ("postgres", "rdsadmin", "admin"):
+        p.append(Problem("database.name", f"{db.name!r} is not a usable database name; expected lowercase letters, digits, '_', not a reserved name"))
+    return p
+
+
+def _check_ssh(s: Settings) -> list[Problem]:
+    p: list[Problem] = []
+    for i, cidr in enumerate(s.admin_cidrs):
+        key = f"adminCidrs[{i}]"
+        try:
+            net = ipaddress.ip_network(cidr, strict=True)
+        except ValueError as exc:
+            p.append(Problem(key, f"{cidr!r} is not a CIDR ({exc}); expected like 203.0.113.7/32"))
+            continue
+        if net.prefixlen == 0:
+            p.append(Problem(key, f"{cidr!r} opens SSH to the whole internet; give your own address, like 203.0.113.7/32"))
+    for i, key_text in enumerate(s.ssh_keys):
+        if not SSH_KEY.match(key_text.strip()):
+            p.append(Problem(f"sshKeys[{i}]", f"{key_text[:40]!r} is not an OpenSSH public key; expected 'ssh-ed25519 AAAA... comment'"))
+    if s.provider == "digitalocean" and s.database.enabled and not s.admin_cidrs:
+        p.append(Problem("adminCidrs", "[]: with provider digitalocean and database.enabled, the database credentials are delivered over SSH "
+                                       "from where `pulumi up` runs; add that machine's address (like 203.0.113.7/32) and an sshKeys entry"))
+    if s.admin_cidrs and not s.ssh_keys and s.provider != "local":
+        p.append(Problem("sshKeys", "[] while adminCidrs opens SSH; password login is off, so add a public key"))
+    return p
+
+
+def validate(raw: Mapping[str, Any], stack: str, secret_keys: frozenset[str] = frozenset()) -> Settings:
+    """Validates raw config (keys with or without the `launchpad:` prefix) into Settings.
+
+    `secret_keys` names the config keys held as Pulumi secrets; plaintext values of
+    provider credentials are refused.
+    """
+    problems: list[Problem] = []
+    ours: dict[str, Any] = {}
+    for key, value in raw.items():
+        ns, _, name = key.rpartition(":")
+        if key in PROVIDER_SECRET_KEYS and key not in secret_keys and not _is_secure(value):
+            problems.append(Problem(key, f"is stored in plain text; set it with `pulumi config set --secret {key}` (or the provider's environment variable)"))
+        if ns in ("", NAMESPACE):
+            ours[name] = value
+    for key, value in ours.items():
+        if _is_secure(value) or f"{NAMESPACE}:{key}" in secret_keys:
+            problems.append(Problem(key, "is a secret, but no Launchpad key takes a secret: they would be rendered into user-data; "
+                                         "the database password is generated and delivered out of band"))
+    data: dict[str, Any] = {**ours, "stack": stack}
+    # Drop what pydantic rejects and validate again, so the cross-field checks
+    # still run on the rest and every problem is reported in one go.
+    settings: Settings | None = None
+    for _ in range(10):
+        try:
+            settings = Settings.model_validate(data)
+            break
+        except ValidationError as err:
+            problems += _pydantic_problems(err)
+            for e in err.errors():
+                _drop(data, e["loc"])
+    if settings is not None:
+        problems += _check(settings)
+    if problems:
+        raise ConfigError(stack, problems)
+    assert settings is not None
+    return settings
+
+
+def _drop(data: dict[str, Any], loc: tuple[int | str, ...]) -> None:
+    """Removes the top-level or nested key a validation error points at."""
+    node: Any = data
+    for part in loc[:-1]:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            return
+    last = loc[-1]
+    if isinstance(node, dict):
+        node.pop(last, None)
+    elif isinstance(node, list) and isinstance(last, int) and last < len(node):
+        # A bad list item: drop the whole list so indexes in messages stay true.
+        data.pop(loc[0], None) if len(loc) == 2 and isinstance(loc[0], str) else None
+
+
+def _is_secure(value: Any) -> bool:
+    return isinstance(value, Mapping) and set(value) == {"secure"}
