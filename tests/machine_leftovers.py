@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from launchpad.local import machine, net
+from launchpad.local import machine, net, proc
 
 
 def _mounted(path: str) -> bool:
@@ -28,7 +28,7 @@ def leftovers(st: machine.MachineState, forward_before: str | None = None) -> li
     for pid in (st.pid, st.nspawn_pid, st.init_pid):
         if not pid:
             found.append(f"{st.name} was captured without all its pids")
-        elif machine._alive(pid):  # zombies and recycled pids do not count
+        elif proc.alive(pid):  # zombies and recycled pids do not count
             found.append(f"process {pid}")
     if net.netns_exists(st.netns):
         found.append(f"netns {st.netns}")

@@ -10,13 +10,13 @@ nspawn (a clean shutdown of the machine) and exits. Any other exit of nspawn
 
 `--detach` double-forks (setsid) and prints the supervisor's pid, so the caller
 (the CLI, a test) is not its parent: the CLI may exit, and a test that stops it
-does not leave a zombie behind. Status goes to STATE_DIR/runtime.json; the
-machine's console to STATE_DIR/console.log.
+does not leave a zombie behind. Status goes to STATE_DIR/runtime.json (through
+records.py, the one writer of both records); the machine's console to
+STATE_DIR/console.log.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from launchpad.local import net
+from launchpad.local import net, records
 
 REBOOT_EXIT = 133
 STOP_TIMEOUT_S = 60.0
@@ -34,22 +34,10 @@ MAX_QUICK_REBOOTS = 5
 QUICK_WINDOW_S = 30.0
 
 
-def _write_runtime(state_dir: Path, **fields: object) -> None:
-    path = state_dir / "runtime.json"
-    current: dict[str, object] = {}
-    if path.exists():
-        try:
-            current = json.loads(path.read_text())
-        except ValueError:
-            current = {}
-    current.update(fields, updated_at=time.time())
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(current, indent=2) + "\n")
-    os.replace(tmp, path)
-
-
 def supervise(state_dir: Path) -> int:
-    record = json.loads((state_dir / "state.json").read_text())
+    record = records.read_state(state_dir)
+    if "nspawn_argv" not in record:
+        raise RuntimeError(f"{state_dir / records.STATE_FILE}: no nspawn_argv recorded (missing or unreadable)")
     argv: list[str] = record["nspawn_argv"]
     stopping = False
     child: subprocess.Popen[bytes] | None = None
@@ -69,14 +57,14 @@ def supervise(state_dir: Path) -> int:
 
     boots = 0
     reboots: list[float] = []
-    _write_runtime(state_dir, supervisor_pid=os.getpid(), phase="starting", boots=0, nspawn_pid=None)
+    records.update_runtime(state_dir, supervisor_pid=os.getpid(), phase="starting", boots=0, nspawn_pid=None)
     while not stopping:
         # The namespace and veth outlive nspawn; re-check them anyway so a
         # machine restarted after a host reboot (empty /run/netns) gets them back.
         net.ensure_link(record["netns"], record["interface"], net.IPv4Network(record["subnet"]))
         child = subprocess.Popen(argv, stdin=subprocess.DEVNULL)
         boots += 1
-        _write_runtime(state_dir, phase="running", nspawn_pid=child.pid, boots=boots)
+        records.update_runtime(state_dir, phase="running", nspawn_pid=child.pid, boots=boots)
         if stopping:  # SIGTERM landed between the loop test and Popen
             child.send_signal(signal.SIGTERM)
         while True:
@@ -86,14 +74,14 @@ def supervise(state_dir: Path) -> int:
             except subprocess.TimeoutExpired:
                 if stopping and time.monotonic() - stop_requested_at > STOP_TIMEOUT_S:
                     child.kill()
-        _write_runtime(state_dir, phase="rebooting" if code == REBOOT_EXIT else "stopped",
+        records.update_runtime(state_dir, phase="rebooting" if code == REBOOT_EXIT else "stopped",
                        nspawn_pid=None, last_exit=code)
         if code != REBOOT_EXIT or stopping:
             return 0 if stopping else code
         now = time.monotonic()
         reboots = [t for t in reboots if now - t < QUICK_WINDOW_S] + [now]
         if len(reboots) > MAX_QUICK_REBOOTS:
-            _write_runtime(state_dir, phase="stopped", error="boot loop: too many reboots in a row")
+            records.update_runtime(state_dir, phase="stopped", error="boot loop: too many reboots in a row")
             return 1
         print(f"launchpad supervisor: machine rebooted (nspawn exit {code}), starting it again", flush=True)
     return 0
@@ -124,7 +112,7 @@ def _detach(state_dir: Path) -> int:
         code = supervise(state_dir)
     except BaseException as exc:  # the console log is the only place anyone will see it
         print(f"launchpad supervisor crashed: {exc!r}", flush=True)
-        _write_runtime(state_dir, phase="stopped", error=repr(exc))
+        records.update_runtime(state_dir, phase="stopped", error=repr(exc))
         code = 1
     os._exit(code)
 

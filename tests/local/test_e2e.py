@@ -22,6 +22,7 @@ import pytest
 from facts import fact
 from machine_leftovers import leftovers
 
+from launchpad import wait
 from launchpad.local import base, machine, net
 
 
@@ -66,6 +67,12 @@ def base_tree() -> Iterator[Path]:
         shutil.rmtree(cache)
 
 
+def _serving(url: str, deadline_s: float) -> None:
+    """launchpad.wait, as `launchpad local up` waits: until url answers 200."""
+    last = wait.wait(url, timeout=deadline_s, interval=0.25)
+    assert last.healthy, f"{url} not serving after {deadline_s} s: {last.seen}"
+
+
 def _fetch(url: str) -> tuple[str, str]:
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     with opener.open(url, timeout=5) as resp:
@@ -92,7 +99,7 @@ def test_machine_lifecycle(base_tree: Path) -> None:
         machine.wait_cloud_init(name, deadline_s=300)
         cloud_init_s = time.monotonic() - started
         url = f"http://{st.address}/"
-        machine.wait_http(url, deadline_s=30)
+        _serving(url, deadline_s=30)
         body, server = _fetch(url)
         assert body == f"launchpad e2e {token}\n"
         assert server.startswith("nginx")
@@ -116,7 +123,7 @@ def test_machine_lifecycle(base_tree: Path) -> None:
         started = time.monotonic()
         machine.reboot(name, deadline_s=120)
         reboot_s = time.monotonic() - started
-        machine.wait_http(url, deadline_s=60)
+        _serving(url, deadline_s=60)
         reboot_http_s = time.monotonic() - started
         after = machine.status(name)
         assert after is not None and after.state == "running"
@@ -136,7 +143,7 @@ def test_machine_lifecycle(base_tree: Path) -> None:
         restarted = machine.up(spec, progress=_log, cache_dir=base_tree)
         assert restarted.state == "running" and restarted.address == st.address
         machine.wait_cloud_init(name, deadline_s=60)
-        machine.wait_http(url, deadline_s=60)
+        _serving(url, deadline_s=60)
         assert _fetch(url)[0] == f"launchpad e2e {token}\n"
 
         # Supervisor killed hard: nspawn lives on unsupervised; `up` puts it back under a supervisor.
@@ -147,7 +154,7 @@ def test_machine_lifecycle(base_tree: Path) -> None:
         assert s is not None and s.state == "orphaned"
         st = machine.up(spec, progress=_log, cache_dir=base_tree)
         assert st.state == "running" and st.pid and st.pid != restarted.pid
-        machine.wait_http(url, deadline_s=60)
+        _serving(url, deadline_s=60)
     finally:
         started = time.monotonic()
         machine.down(name)
@@ -221,7 +228,7 @@ def test_prebaked_layer_boots_with_its_packages(base_tree: Path) -> None:
                         progress=_log, cache_dir=base_tree, extra_packages=("nginx",))
         assert st.base == str(layer)
         machine.wait_cloud_init(name, deadline_s=120)
-        machine.wait_http(f"http://{st.address}/", deadline_s=30)
+        _serving(f"http://{st.address}/", deadline_s=30)
         _log(f"baked layer: up -> cloud-init done and HTTP 200 in {time.monotonic() - started:.1f} s")
         assert _fetch(f"http://{st.address}/")[0] == "baked\n"
         # Nothing was fetched at boot: the package came from the layer.
