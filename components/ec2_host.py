@@ -19,12 +19,18 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from launchpad.render.bootstrap import encode_for_ec2
 from components.host import HostArgs
+from launchpad.providers import AWS
 
 DEBIAN_OWNER = "136693071363"
 """Debian's own AWS account: https://wiki.debian.org/Cloud/AmazonEC2Image"""
 ROOT_VOLUME_GB = 10
+
+def encode_user_data(user_data: str) -> str:
+    """EC2's `user_data_base64`: gzip+base64, as the AWS profile encodes it (launchpad/providers.py)."""
+    assert AWS.user_data is not None
+    return AWS.user_data.encode(user_data)
+
 
 _FAMILY = re.compile(r"^([a-z]+)(\d+)([a-z-]*)$")
 
@@ -81,7 +87,7 @@ class Ec2Host(pulumi.ComponentResource):
             vpc_security_group_ids=[place.security_group_id],
             associate_public_ip_address=True,
             iam_instance_profile=place.instance_profile,
-            user_data_base64=pulumi.Output.from_input(args.user_data).apply(encode_for_ec2),
+            user_data_base64=pulumi.Output.from_input(args.user_data).apply(encode_user_data),
             user_data_replace_on_change=True,
             # Only session-token requests (IMDSv2), one hop: containers and SSRF through the app can't reach the role.
             metadata_options=aws.ec2.InstanceMetadataOptionsArgs(

@@ -15,13 +15,11 @@ What the cloud-config does on the host:
 
 from __future__ import annotations
 
-import base64
-import gzip
 from dataclasses import dataclass, field
 
 from launchpad import app_bundle
 from launchpad.render.templates import render_template
-from launchpad.settings import USER_DATA_LIMIT, USER_DATA_LIMIT_NAME, ConfigError, Problem, Settings
+from launchpad.settings import ConfigError, Problem, Settings
 
 ADMIN_USER = "ops"
 GUNICORN_SPEC = "~=27.0"
@@ -190,16 +188,15 @@ def render(settings: Settings, database: DatabaseLink | None = None) -> Rendered
 
 
 def render_user_data(settings: Settings, database: DatabaseLink | None = None) -> str:
-    """The #cloud-config text, checked against the provider's user-data limit."""
+    """The #cloud-config text, checked against the provider's user-data limit
+    (as the provider counts it: EC2 after gzip). The stack's host encodes it for
+    its API with `settings.profile.user_data.encode`."""
     text = render(settings, database).user_data
-    size = len(gzip.compress(text.encode(), mtime=0)) if settings.provider == "aws" else len(text.encode())
-    limit = USER_DATA_LIMIT[settings.provider]
-    if size > limit:
+    rule = settings.profile.user_data
+    if rule is None:
+        raise ValueError(f"provider {settings.provider!r} boots no host from user-data")
+    size = rule.size(text)
+    if size > rule.limit:
         raise ConfigError(settings.stack, [Problem("app.path", f"{str(settings.app.path)!r}: the rendered user-data is {size} bytes, "
-                                                              f"over {USER_DATA_LIMIT_NAME[settings.provider]} ({limit}); trim the app folder")])
+                                                              f"over {rule.limit_name} ({rule.limit}); trim the app folder")])
     return text
-
-
-def encode_for_ec2(user_data: str) -> str:
-    """EC2 takes base64 user-data; gzip first (cloud-init unpacks it) to stretch the 16 KiB limit."""
-    return base64.b64encode(gzip.compress(user_data.encode(), compresslevel=9, mtime=0)).decode()

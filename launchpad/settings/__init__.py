@@ -6,23 +6,21 @@
     reference.py  the README's config reference, generated from the model
     errors.py     Problem and ConfigError
 
-Import from here (`from launchpad.settings import Settings, validate`); the
-submodules are the layout, not the interface.
+Provider facts (regions, sizes, limits) live in launchpad/providers.py; a Settings
+reaches its provider's through `settings.profile`. Import from here
+(`from launchpad.settings import Settings, validate`): the submodules are the
+layout, not the interface.
 """
 
+from launchpad.providers import PROFILES, PROVIDERS, ProviderProfile
 from launchpad.settings.checks import PROVIDER_SECRET_KEYS, validate
 from launchpad.settings.errors import ConfigError, Problem
 from launchpad.settings.load import load_from_file, load_from_pulumi, stack_file
-from launchpad.settings.model import (
-    DB_VERSIONS, DEFAULT_DB_SIZE, DEFAULT_REGION, DEFAULT_SIZE, NAMESPACE, PROJECT_ROOT, PROVIDERS, REGIONS,
-    SAMPLE_APP, USER_DATA_LIMIT, USER_DATA_LIMIT_NAME, USER_DATA_RESERVE, AppSettings, DatabaseSettings,
-    Provider, Settings,
-)
+from launchpad.settings.model import NAMESPACE, PROJECT_ROOT, SAMPLE_APP, AppSettings, DatabaseSettings, Settings
 from launchpad.settings.reference import reference_markdown
 
 __all__ = [
-    "DB_VERSIONS", "DEFAULT_DB_SIZE", "DEFAULT_REGION", "DEFAULT_SIZE", "NAMESPACE", "PROJECT_ROOT", "PROVIDERS",
-    "PROVIDER_SECRET_KEYS", "REGIONS", "SAMPLE_APP", "USER_DATA_LIMIT", "USER_DATA_LIMIT_NAME", "USER_DATA_RESERVE",
-    "AppSettings", "ConfigError", "DatabaseSettings", "Problem", "Provider", "Settings", "load_from_file",
-    "load_from_pulumi", "reference_markdown", "stack_file", "validate",
+    "NAMESPACE", "PROFILES", "PROJECT_ROOT", "PROVIDERS", "PROVIDER_SECRET_KEYS", "SAMPLE_APP",
+    "AppSettings", "ConfigError", "DatabaseSettings", "Problem", "ProviderProfile", "Settings",
+    "load_from_file", "load_from_pulumi", "reference_markdown", "stack_file", "validate",
 ]

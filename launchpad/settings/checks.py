@@ -16,10 +16,8 @@ from pydantic import BaseModel, ValidationError
 
 from launchpad import app_bundle
 from launchpad.settings.errors import ConfigError, Problem, suggest
-from launchpad.settings.model import (
-    DB_VERSIONS, DO_DB_SIZE, DO_SIZE, AWS_DB_SIZE, AWS_SIZE, NAMESPACE, PROVIDERS, REGIONS, USER_DATA_LIMIT,
-    USER_DATA_LIMIT_NAME, USER_DATA_RESERVE, AppSettings, DatabaseSettings, Settings,
-)
+from launchpad.providers import PROFILES, PROVIDERS
+from launchpad.settings.model import NAMESPACE, AppSettings, DatabaseSettings, Settings
 
 HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,63}$", re.IGNORECASE)
@@ -30,7 +28,7 @@ SSH_KEY = re.compile(r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Z
 SECRET_NAME = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE|API_?KEY|ACCESS_?KEY|CREDENTIAL)", re.IGNORECASE)
 
 # Provider credentials that must never sit in plain text in a stack file.
-PROVIDER_SECRET_KEYS = ("digitalocean:token", "aws:secretKey", "aws:accessKey", "aws:token")
+PROVIDER_SECRET_KEYS: tuple[str, ...] = tuple(key for p in PROFILES.values() for key in p.credential_keys)
 
 
 def _fields(model: type[BaseModel]) -> list[str]:
@@ -58,7 +56,7 @@ def _pydantic_problems(err: ValidationError) -> list[Problem]:
                 parent = DatabaseSettings
             valid = _fields(parent)
             problems.append(Problem(key, f"unknown key{suggest(str(loc[-1]), valid)}; valid keys here: {', '.join(valid)}"))
-        elif e["type"] == "literal_error" and loc == ("provider",):
+        elif loc == ("provider",):
             problems.append(Problem(key, f"{value!r} is not a provider{suggest(str(value), PROVIDERS)}; valid: {', '.join(PROVIDERS)}"))
         else:
             problems.append(Problem(key, f"{value!r}: {e['msg']}"))
@@ -68,17 +66,12 @@ def _pydantic_problems(err: ValidationError) -> list[Problem]:
 def _check(s: Settings) -> list[Problem]:
     """Cross-field and provider-specific rules pydantic's field types cannot express."""
     p: list[Problem] = []
-    prov = s.provider
-    if s.region is not None and s.region not in REGIONS[prov]:
-        valid = REGIONS[prov]
-        p.append(Problem("region", f"{s.region!r} is not a {prov} region{suggest(s.region, valid)}; valid: {', '.join(valid)}"))
-    if s.size is not None:
-        if prov == "aws" and not AWS_SIZE.match(s.size):
-            p.append(Problem("size", f"{s.size!r} is not an EC2 instance type; expected like t3.small or m7g.large"))
-        elif prov == "digitalocean" and not DO_SIZE.match(s.size):
-            p.append(Problem("size", f"{s.size!r} is not a droplet size slug; expected like s-1vcpu-1gb or s-2vcpu-4gb"))
-        elif prov == "local" and s.size != "local":
-            p.append(Problem("size", f"{s.size!r}: the local provider takes no size; remove the key or set 'local'"))
+    profile = s.profile
+    if s.region is not None and s.region not in profile.regions:
+        valid = profile.regions
+        p.append(Problem("region", f"{s.region!r} is not a {s.provider} region{suggest(s.region, valid)}; valid: {', '.join(valid)}"))
+    if s.size is not None and (problem := profile.size.problem(s.size, s.provider, "size")):
+        p.append(Problem("size", problem))
     if s.domain is not None:
         if s.domain.startswith("www."):
             p.append(Problem("domain", f"{s.domain!r}: give the apex domain ({s.domain[4:]!r}); www. redirects to it"))
@@ -118,13 +111,13 @@ def _check_app(s: Settings) -> list[Problem]:
         module = app.module.split(":")[0].replace(".", "/")
         if not (path / f"{module}.py").is_file() and not (path / module / "__init__.py").is_file():
             p.append(Problem("app.module", f"{app.module!r}: no {module}.py or {module}/__init__.py in {path}"))
-    size = len(app_bundle.pack_b64(path))
-    budget = USER_DATA_LIMIT[s.provider] - USER_DATA_RESERVE[s.provider]
-    if s.provider == "aws":
-        # The packed app is already compressed; base64 text regains ~25% under gzip.
-        size = size * 3 // 4
+    rule = s.profile.user_data
+    if rule is None:
+        return p  # no user-data: the app does not travel in it
+    size = rule.packed_app_size(app_bundle.pack_b64(path))
+    budget = rule.limit - rule.reserve
     if size > budget:
-        p.append(Problem("app.path", f"{str(app.path)!r} packs to {size} bytes, over the {budget} bytes left for the app under {USER_DATA_LIMIT_NAME[s.provider]}; "
+        p.append(Problem("app.path", f"{str(app.path)!r} packs to {size} bytes, over the {budget} bytes left for the app under {rule.limit_name}; "
                                      "trim the folder (tests, assets) or ship the app from a package index or image"))
     return p
 
@@ -132,22 +125,13 @@ def _check_app(s: Settings) -> list[Problem]:
 def _check_database(s: Settings) -> list[Problem]:
     p: list[Problem] = []
     db = s.database
-    versions = DB_VERSIONS[s.provider]
-    if db.version not in versions:
-        p.append(Problem("database.version", f"{db.version!r} is not offered on {s.provider}; valid: {', '.join(versions)}"))
-    if db.size is not None:
-        if s.provider == "aws" and not AWS_DB_SIZE.match(db.size):
-            p.append(Problem("database.size", f"{db.size!r} is not an RDS instance class; expected like db.t4g.micro"))
-        elif s.provider == "digitalocean" and not DO_DB_SIZE.match(db.size):
-            p.append(Problem("database.size", f"{db.size!r} is not a DO database size slug; expected like db-s-1vcpu-1gb"))
-        elif s.provider == "local" and db.size != "local":
-            p.append(Problem("database.size", f"{db.size!r}: the local provider takes no database size; remove the key"))
-    if s.provider == "aws" and not 1 <= db.backup_retention_days <= 35:
-        p.append(Problem("database.backupRetentionDays", f"{db.backup_retention_days!r} is out of range; RDS keeps 1 to 35 days"))
-    elif s.provider == "digitalocean" and db.backup_retention_days != 7:
-        p.append(Problem("database.backupRetentionDays", f"{db.backup_retention_days!r}: DigitalOcean keeps backups 7 days, fixed; remove the key"))
-    elif s.provider == "local" and db.backup_retention_days < 0:
-        p.append(Problem("database.backupRetentionDays", f"{db.backup_retention_days!r} is negative; expected 0 or more days"))
+    offered = s.profile.database
+    if db.version not in offered.versions:
+        p.append(Problem("database.version", f"{db.version!r} is not offered on {s.provider}; valid: {', '.join(offered.versions)}"))
+    if db.size is not None and (problem := offered.size.problem(db.size, s.provider, "database size")):
+        p.append(Problem("database.size", problem))
+    if problem := offered.backup_retention.problem(db.backup_retention_days):
+        p.append(Problem("database.backupRetentionDays", problem))
     if not re.match(r"^[a-z][a-z0-9_]{0,30}$", db.name) or db.name in ("postgres", "rdsadmin", "admin"):
         p.append(Problem("database.name", f"{db.name!r} is not a usable database name; expected lowercase letters, digits, '_', not a reserved name"))
     return p
@@ -167,10 +151,10 @@ def _check_ssh(s: Settings) -> list[Problem]:
     for i, key_text in enumerate(s.ssh_keys):
         if not SSH_KEY.match(key_text.strip()):
             p.append(Problem(f"sshKeys[{i}]", f"{key_text[:40]!r} is not an OpenSSH public key; expected 'ssh-ed25519 AAAA... comment'"))
-    if s.provider == "digitalocean" and s.database.enabled and not s.admin_cidrs:
-        p.append(Problem("adminCidrs", "[]: with provider digitalocean and database.enabled, the database credentials are delivered over SSH "
+    if s.profile.database.credentials_over_ssh and s.database.enabled and not s.admin_cidrs:
+        p.append(Problem("adminCidrs", f"[]: with provider {s.provider} and database.enabled, the database credentials are delivered over SSH "
                                        "from where `pulumi up` runs; add that machine's address (like 203.0.113.7/32) and an sshKeys entry"))
-    if s.admin_cidrs and not s.ssh_keys and s.provider != "local":
+    if s.admin_cidrs and not s.ssh_keys and s.profile.ssh_needs_key:
         p.append(Problem("sshKeys", "[] while adminCidrs opens SSH; password login is off, so add a public key"))
     return p
 

@@ -8,57 +8,26 @@ settings/checks.py.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
+
+from launchpad.providers import PROFILES, PROVIDERS, ProviderProfile
 
 NAMESPACE = "launchpad"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 SAMPLE_APP = PROJECT_ROOT / "files" / "app"
 
-Provider = Literal["aws", "digitalocean", "local"]
-PROVIDERS: tuple[str, ...] = ("aws", "digitalocean", "local")
 
-# Defaults that depend on the provider: a cloud region or size means nothing elsewhere.
-DEFAULT_REGION = {"aws": "us-east-1", "digitalocean": "nyc3", "local": "local"}
-DEFAULT_SIZE = {"aws": "t3.small", "digitalocean": "s-1vcpu-1gb", "local": "local"}
-DEFAULT_DB_SIZE = {"aws": "db.t4g.micro", "digitalocean": "db-s-1vcpu-1gb", "local": "local"}
+def _defaults(values: dict[str, str]) -> str:
+    return ", ".join(f"{value} ({name})" for name, value in values.items())
 
-AWS_REGIONS = (
-    "af-south-1", "ap-east-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
-    "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
-    "ap-southeast-4", "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2",
-    "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3",
-    "il-central-1", "me-central-1", "me-south-1", "sa-east-1", "us-east-1", "us-east-2",
-    "us-west-1", "us-west-2",
-)
-DO_REGIONS = (
-    "ams3", "atl1", "blr1", "fra1", "lon1", "nyc1", "nyc2", "nyc3", "sfo2", "sfo3",
-    "sgp1", "syd1", "tor1",
-)
-REGIONS: dict[str, tuple[str, ...]] = {"aws": AWS_REGIONS, "digitalocean": DO_REGIONS, "local": ("local",)}
 
-# Instance type: family (t3, m7g, c6in...) dot size (micro, large, 2xlarge, metal...).
-AWS_SIZE = re.compile(r"^[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|\d*xlarge|metal(-\d+xl)?)$")
-DO_SIZE = re.compile(r"^(s|c|c2|g|gd|m|m3|m6|so|so1_5)-[0-9a-z-]+$")
-AWS_DB_SIZE = re.compile(r"^db\.[a-z][a-z0-9-]*\.(micro|small|medium|large|\d*xlarge)$")
-DO_DB_SIZE = re.compile(r"^(db|gd|so1_5|m|c)-s?-?[0-9a-z-]+$")
+# Per-provider defaults in the field docs, read from the catalog so the reference cannot drift.
+_REGION_DEFAULTS = _defaults({p.name: p.default_region for p in PROFILES.values()})
+_SIZE_DEFAULTS = _defaults({p.name: p.size.default for p in PROFILES.values() if p.size.pattern is not None})
 
-# What each provider's managed PostgreSQL offers; Debian 12 ships PostgreSQL 15.
-DB_VERSIONS = {"aws": ("13", "14", "15", "16", "17"), "digitalocean": ("13", "14", "15", "16", "17"), "local": ("15",)}
-
-# User-data size limits, as the providers document them. EC2's 16 KiB counts the
-# raw bytes (Launchpad gzips the cloud-config for EC2); a droplet takes 64 KiB.
-USER_DATA_LIMIT = {"aws": 16 * 1024, "digitalocean": 64 * 1024, "local": 64 * 1024}
-USER_DATA_LIMIT_NAME = {"aws": "EC2's 16 KiB user-data limit (after gzip)",
-                        "digitalocean": "DigitalOcean's 64 KiB user-data limit",
-                        "local": "the 64 KiB user-data limit (kept equal to DigitalOcean's)"}
-# What the rest of the cloud-config takes beside the packed app, with margin; the
-# renderer checks the real total again (launchpad/render/bootstrap.py).
-USER_DATA_RESERVE = {"aws": 8 * 1024, "digitalocean": 24 * 1024, "local": 24 * 1024}
 
 class _Model(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
@@ -96,9 +65,9 @@ class Settings(_Model):
     """Validated stack settings. Field docs are the README's config reference."""
 
     stack: str = Field("dev", exclude=True, description="The Pulumi stack (not a config key).")
-    provider: Provider = Field("local", description="Where the host runs: `aws` (EC2), `digitalocean` (droplet) or `local` (systemd-nspawn on this Linux machine).")
-    region: str | None = Field(None, description="Cloud region. Default: us-east-1 (aws), nyc3 (digitalocean), local (local).")
-    size: str | None = Field(None, description="Instance type or droplet size. Default: t3.small (aws), s-1vcpu-1gb (digitalocean).")
+    provider: str = Field("local", description="Where the host runs: `aws` (EC2), `digitalocean` (droplet) or `local` (systemd-nspawn on this Linux machine).")
+    region: str | None = Field(None, description=f"Cloud region. Default: {_REGION_DEFAULTS}.")
+    size: str | None = Field(None, description=f"Instance type or droplet size. Default: {_SIZE_DEFAULTS}.")
     production: bool = Field(False, description="Production stack: the database is protected (Pulumi `protect`, deletion protection, final snapshot).")
     domain: str | None = Field(None, description="Apex domain served by Nginx; `www.<domain>` redirects to it. Unset: the host answers on its address.")
     email: str | None = Field(None, description="Contact for Let's Encrypt; with `domain` on a cloud provider, turns on HTTPS via certbot.")
@@ -109,6 +78,14 @@ class Settings(_Model):
     admin_cidrs: list[str] = Field(default_factory=list, description="CIDRs allowed to reach SSH (port 22). Empty: SSH is closed.")
     ssh_keys: list[str] = Field(default_factory=list, description="Public SSH keys installed for the admin user (needed when `adminCidrs` opens SSH).")
 
+    @field_validator("provider")
+    @classmethod
+    def _known_provider(cls, value: str) -> str:
+        # The catalog, not a Literal, lists the providers: adding one is adding a profile.
+        if value not in PROFILES:
+            raise ValueError(f"not a provider; valid: {', '.join(PROVIDERS)}")
+        return value
+
     @field_validator("domain")
     @classmethod
     def _lower(cls, value: str | None) -> str | None:
@@ -116,16 +93,21 @@ class Settings(_Model):
 
     # Resolved views: the rest of the program reads these, never the raw optionals.
     @property
+    def profile(self) -> ProviderProfile:
+        """The provider's facts (launchpad/providers.py)."""
+        return PROFILES[self.provider]
+
+    @property
     def resolved_region(self) -> str:
-        return self.region or DEFAULT_REGION[self.provider]
+        return self.region or self.profile.default_region
 
     @property
     def resolved_size(self) -> str:
-        return self.size or DEFAULT_SIZE[self.provider]
+        return self.size or self.profile.size.default
 
     @property
     def database_size(self) -> str:
-        return self.database.size or DEFAULT_DB_SIZE[self.provider]
+        return self.database.size or self.profile.database.size.default
 
     @property
     def ssh_open(self) -> bool:
@@ -134,8 +116,8 @@ class Settings(_Model):
     @property
     def tls(self) -> bool:
         """HTTPS needs a domain, a contact, and an ACME server that can reach the host:
-        Let's Encrypt reaches cloud hosts; a local machine only a private ACME server."""
-        return bool(self.domain) and bool(self.email) and (self.provider != "local" or bool(self.acme_server))
+        Let's Encrypt reaches cloud hosts (`public_acme`); a local machine only a private ACME server."""
+        return bool(self.domain) and bool(self.email) and (self.profile.public_acme or bool(self.acme_server))
 
     @property
     def app_path(self) -> Path:

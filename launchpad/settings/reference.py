@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from launchpad.providers import PROVIDERS
 from launchpad.settings.model import NAMESPACE, PROJECT_ROOT, AppSettings, DatabaseSettings, Settings
 
 
@@ -31,7 +32,8 @@ def reference_markdown() -> str:
             if f.exclude:
                 continue
             key = f"{prefix}{f.alias or name}"
-            ann = _type_name(f.annotation)
+            # The provider is a str checked against the catalog; show the choices.
+            ann = " / ".join(PROVIDERS) if model is Settings and name == "provider" else _type_name(f.annotation)
             default = f.get_default(call_default_factory=True)
             if isinstance(default, BaseModel):
                 default_text = "see below"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import gzip
 import io
 import json
 import re
@@ -298,11 +297,6 @@ def test_no_secret_in_user_data() -> None:
 def test_secret_scan_would_catch_a_leak() -> None:
     for leaked in ("DATABASE_URL=postgresql://app:hunter2@db:5432/app", "DB_PASSWORD=hunter2", "password: 'hunter2'"):
         assert any(re.search(p, leaked) for p in SECRET_PATTERNS), leaked
-
-
-def test_ec2_encoding_is_gzip_base64() -> None:
-    text = render(validate({}, "test")).user_data
-    assert gzip.decompress(base64.b64decode(bootstrap.encode_for_ec2(text))).decode() == text
 
 
 def test_renderer_refuses_user_data_over_the_limit_even_if_validation_was_bypassed(tmp_path: Path) -> None:
