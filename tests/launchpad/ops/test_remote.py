@@ -1,0 +1,77 @@
+"""launchpad/ops/remote.py: the exact commands every provider's host runs."""
+
+from __future__ import annotations
+
+import pytest
+
+from launchpad.ops import remote
+from launchpad.ops.remote import OpsError, Remote
+
+APP_UNITS = ["--unit", "rocket@*.service", "--unit", "rocket.service"]
+JOURNAL = ["journalctl", "--no-pager", "--output", "short-iso"]
+
+
+@pytest.mark.parametrize("build, argv", [
+    (lambda: remote.status(), ["launchpad-agent", "status", "--json"]),
+    (lambda: remote.logs("rocket"),
+     [*JOURNAL, "--lines", "200", *APP_UNITS, "--unit", "nginx.service", "--unit", "launchpad-agent.service"]),
+    (lambda: remote.logs("rocket", ["app"], follow=True, since="10m"),
+     [*JOURNAL, "--since", "-10m", "--follow", *APP_UNITS]),
+    (lambda: remote.logs("rocket", ["nginx"], lines=50), [*JOURNAL, "--lines", "50", "--unit", "nginx.service"]),
+    (lambda: remote.logs("rocket", ["release"], since="2025-01-31 12:00"),
+     [*JOURNAL, "--since", "2025-01-31 12:00", "--unit", "launchpad-agent.service"]),
+    (lambda: remote.logs("rocket", ["bootstrap"]), ["tail", "-n", "200", "/var/log/cloud-init-output.log"]),
+    (lambda: remote.logs("rocket", ["bootstrap"], follow=True), ["tail", "-n", "200", "-F", "/var/log/cloud-init-output.log"]),
+    (lambda: remote.logs("rocket", ["bootstrap"], since="1h"),
+     [*JOURNAL, "--since", "-1h", "--unit", "cloud-init-local.service", "--unit", "cloud-init.service",
+      "--unit", "cloud-config.service", "--unit", "cloud-final.service"]),
+    (lambda: remote.logs("rocket", ["app", "app", "nginx"]), [*JOURNAL, "--lines", "200", *APP_UNITS, "--unit", "nginx.service"]),
+    (lambda: remote.run(["flask", "db", "upgrade"]), ["launchpad-agent", "run", "--", "flask", "db", "upgrade"]),
+    (lambda: remote.run(["sh", "-c", "echo $SECRET_KEY"]), ["launchpad-agent", "run", "--", "sh", "-c", "echo $SECRET_KEY"]),
+    (lambda: remote.shell(), []),
+])
+def test_remote_argv(build, argv) -> None:
+    assert list(build().argv) == argv
+
+
+@pytest.mark.parametrize("build, verb", [(remote.reload, "reload"), (remote.restart, "restart")])
+def test_reload_and_restart_act_on_the_live_slot_only(build, verb) -> None:
+    cmd = build("rocket")
+    assert cmd.argv[:2] == ("sh", "-c")
+    script = cmd.argv[2]
+    assert script.endswith(f'exec systemctl {verb} "rocket@$slot.service"')
+    assert "/var/lib/launchpad/release/status.json" in script
+    assert "exit 3" in script  # no live slot: a clear failure, not a reload of nothing
+
+
+def test_tty_and_root() -> None:
+    assert remote.run(["flask", "shell"], tty=True).tty
+    assert not remote.run(["true"]).tty
+    assert remote.shell().tty and not remote.shell().as_root
+    assert remote.status().as_root
+
+
+def test_shell_line_quotes_every_word() -> None:
+    cmd = remote.run(["python", "-c", "print('a b'); import os"])
+    assert cmd.shell_line == "launchpad-agent run -- python -c 'print('\"'\"'a b'\"'\"'); import os'"
+
+
+@pytest.mark.parametrize("since, expected", [("10m", "-10m"), ("2h", "-2h"), ("1d", "-1d"), ("30s", "-30s"),
+                                             ("5min", "-5min"), ("today", "today"), ("-1h", "-1h")])
+def test_since(since, expected) -> None:
+    assert remote.journal_since(since) == expected
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: remote.logs("rocket", ["db"]), "--unit: 'db' is not a unit; valid: app, nginx, bootstrap, release"),
+    (lambda: remote.logs("rocket", since=" "), "--since: empty"),
+    (lambda: remote.logs("rocket", lines=0), "--lines: 0 is not valid"),
+    (lambda: remote.run([]), "run: no command given"),
+])
+def test_errors(call, message) -> None:
+    with pytest.raises(OpsError, match="^" + __import__("re").escape(message)):
+        call()
+
+
+def test_remote_is_frozen() -> None:
+    assert Remote(("true",)) == Remote(("true",))
