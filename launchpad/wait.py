@@ -1,4 +1,4 @@
-"""Waits until a freshly built host answers its health check, or fails with what it last saw.
+"""The one health waiter: until a freshly built host answers its health check, or fail with what it last saw.
 
 Run by the Readiness component (components/readiness.py) from where `pulumi up` runs:
 
@@ -6,7 +6,10 @@ Run by the Readiness component (components/readiness.py) from where `pulumi up` 
 
 It polls the host's own address, never the public name: DNS and the Elastic/reserved
 IP still point at the old host until this check passes. Redirects are not followed
-for the same reason. Exit status 0 when healthy, 1 when the deadline passed.
+for the same reason, and no proxy is used (http.client reads no proxy settings), so a
+host-local address works. Exit status 0 when healthy, 1 when the deadline passed.
+
+In-process callers (the local runtime) use `until_healthy`, which raises HealthTimeout.
 """
 
 from __future__ import annotations
@@ -82,6 +85,27 @@ def wait(url: str, host: str | None = None, database: bool = False, timeout: flo
             say(f"not ready yet: {result.seen}")
             last_seen = result.seen
         sleep(max(0.0, min(interval, deadline - clock())))
+
+
+class HealthTimeout(TimeoutError):
+    """The host did not become healthy in time; the message says what was last seen."""
+
+    def __init__(self, message: str, last: Probe):
+        super().__init__(message)
+        self.last = last
+
+
+def until_healthy(url: str, host: str | None = None, database: bool = False, timeout: float = DEFAULT_TIMEOUT,
+                  interval: float = DEFAULT_INTERVAL, say: Callable[[str], None] = lambda _: None,
+                  logs: str | None = None, clock: Callable[[], float] = time.monotonic,
+                  sleep: Callable[[float], None] = time.sleep) -> float:
+    """`wait`, for in-process callers: returns the seconds it took, or raises HealthTimeout
+    carrying the failure message (and `logs`, how to look at the host)."""
+    started = clock()
+    last = wait(url, host, database, timeout, interval, say=say, clock=clock, sleep=sleep)
+    if not last.healthy:
+        raise HealthTimeout(failure_message(url, host, timeout, last, logs), last)
+    return clock() - started
 
 
 def failure_message(url: str, host: str | None, timeout: float, last: Probe, logs: str | None) -> str:

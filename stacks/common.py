@@ -1,4 +1,4 @@
-"""What the cloud stacks share: tags, the health-failure hint, and the stack outputs."""
+"""What the provider stacks share: tags, the health-failure hint, and the one output exporter."""
 
 from __future__ import annotations
 
@@ -41,13 +41,14 @@ def logs_hint(settings: Settings, address: str, console: str) -> str:
 
 
 def url(settings: Settings, public_ip: pulumi.Input[str]) -> pulumi.Output[str]:
+    """Where the site answers (README: Stack outputs), with the trailing '/' on every provider."""
     if settings.domain:
-        return pulumi.Output.from_input(f"{'https' if settings.tls else 'http'}://{settings.domain}")
-    return pulumi.Output.concat("http://", public_ip)
+        return pulumi.Output.from_input(f"{'https' if settings.tls else 'http'}://{settings.domain}/")
+    return pulumi.Output.concat("http://", public_ip, "/")
 
 
-def export_outputs(settings: Settings, public_ip: pulumi.Output[str], database_host: pulumi.Output[str] | None) -> None:
-    """The stack outputs, the same on every cloud (README: Outputs)."""
+def export_outputs(settings: Settings, public_ip: pulumi.Output[str], database_host: pulumi.Input[str | None] | None) -> None:
+    """The stack outputs, the same on every provider (README: Stack outputs)."""
     pulumi.export("url", url(settings, public_ip))
     pulumi.export("public_ip", public_ip)
     if settings.ssh_open:

@@ -8,8 +8,6 @@ that needs `adminCidrs` to include the deployer's address (settings enforce it).
 
 from __future__ import annotations
 
-import urllib.parse
-
 import pulumi
 
 from launchpad.render.bootstrap import render_user_data
@@ -21,14 +19,9 @@ from components.droplet_host import DropletHost, DropletPlacement
 from components.host import HostArgs
 from components.readiness import Readiness, ReadinessArgs
 from components.remote_env import RemoteEnv, RemoteEnvArgs
+from launchpad.database_url import database_url
 from launchpad.settings import Settings
 from stacks import common
-
-
-def database_url(user: str, password: str, host: str, port: int | str, name: str) -> str:
-    def quote(text: str) -> str:
-        return urllib.parse.quote(text, safe="")
-    return f"postgresql://{quote(user)}:{quote(password)}@{host}:{port}/{quote(name)}?sslmode=require"
 
 
 def build(settings: Settings) -> None:
@@ -69,7 +62,7 @@ def build(settings: Settings) -> None:
         env = RemoteEnv(name, RemoteEnvArgs(
             host=host.public_ip, private_key=keys.deploy_private_key,
             values=pulumi.Output.all(database.user, database.password, database.private_host, database.port,
-                                     database.database).apply(lambda v: {"DATABASE_URL": database_url(*v)}),
+                                     database.database).apply(lambda v: {"DATABASE_URL": database_url(*v, sslmode="require")}),
             app_unit=f"{settings.app.unix_name}.service", triggers=[host.id], after=[database]))
         gate.append(env)
 

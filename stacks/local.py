@@ -12,6 +12,7 @@ import pulumi_random as random
 from launchpad.render.bootstrap import render_user_data
 from components.local_host import LocalHost, LocalHostArgs
 from launchpad.settings import Settings
+from stacks import common
 
 
 def build(settings: Settings) -> None:
@@ -27,7 +28,4 @@ def build(settings: Settings) -> None:
         user_data=render_user_data(settings),
         database_password=password,
     ))
-    pulumi.export("url", host.public_ip.apply(lambda ip: f"http://{ip}/"))
-    pulumi.export("public_ip", host.public_ip)
-    if settings.database.enabled:
-        pulumi.export("database_host", host.database_host)
+    common.export_outputs(settings, host.public_ip, host.database_host if settings.database.enabled else None)

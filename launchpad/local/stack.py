@@ -19,6 +19,7 @@ from pathlib import Path
 
 import yaml
 
+from launchpad.database_url import database_url
 from launchpad.render.bootstrap import SECRETS_ENV, render_user_data
 from launchpad.render.postgres import PASSWORD_FILE, render_postgres_user_data
 from launchpad.local import machine
@@ -132,7 +133,7 @@ def up(settings: Settings, progress: Progress = print, deadline_s: float = 900.0
                                                   {PASSWORD_FILE: (password.encode(), 0o600)}),
                               progress=stage, replace=machine.status(db) is not None, extra_packages=baked(db_data))
         machine.allow(web, db, 5432)
-        env = f"DATABASE_URL=postgresql://{DB_USER}:{password}@{db_state.address}:5432/{settings.database.name}\n"
+        env = f"DATABASE_URL={database_url(DB_USER, password, db_state.address, 5432, settings.database.name)}\n"
         machine.run(web, ["sh", "-c", f"umask 077; mkdir -p {Path(SECRETS_ENV).parent}; cat > {SECRETS_ENV}"], input=env)
         stage("cloud-init (database)")
         machine.wait_cloud_init(db, deadline_s)

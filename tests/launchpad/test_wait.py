@@ -170,3 +170,18 @@ def test_runs_as_a_module(host) -> None:
                          capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
     assert "healthy" in out.stdout
+
+
+def test_until_healthy_in_process(host) -> None:
+    """The local runtime's waiter: the same probe (Host header, database check), in-process."""
+    fake = host([(502, "bad gateway"), (200, DB_OK)], only_host="rocket.test")
+    took = wait.until_healthy(fake.url, "rocket.test", database=True, timeout=10, interval=0.05)
+    assert took >= 0 and fake.hosts[-1] == "rocket.test"
+
+
+def test_until_healthy_raises_with_what_it_saw(host) -> None:
+    fake = host([(200, json.dumps({"database": "down"}))])
+    with pytest.raises(wait.HealthTimeout) as err:
+        wait.until_healthy(fake.url, database=True, timeout=0.3, interval=0.05, logs="journalctl -u rocket")
+    assert isinstance(err.value, TimeoutError) and not err.value.last.healthy
+    assert "expected \"database\": \"ok\"" in str(err.value) and "journalctl -u rocket" in str(err.value)

@@ -137,9 +137,9 @@ def test_nothing_is_deleted_before_its_replacement(program: Program) -> None:
 
 def test_outputs(run) -> None:
     program = build(run)
-    assert program.outputs == {"url": f"http://{ELASTIC_IP}", "public_ip": ELASTIC_IP}
+    assert program.outputs == {"url": f"http://{ELASTIC_IP}/", "public_ip": ELASTIC_IP}
     tls = build(run, **{"launchpad:domain": "rocket.example.com", "launchpad:email": "ops@example.com"})
-    assert tls.outputs["url"] == "https://rocket.example.com"
+    assert tls.outputs["url"] == "https://rocket.example.com/"
     assert "--host rocket.example.com" in tls.one("command:local:Command").inputs["create"]
 
 

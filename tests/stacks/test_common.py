@@ -13,9 +13,9 @@ SSH = {"launchpad:adminCidrs": ["203.0.113.7/32"], "launchpad:sshKeys": [SSH_KEY
 
 
 @pytest.mark.parametrize("config, expected", [
-    ({}, "http://192.0.2.1"),
-    ({"launchpad:domain": "rocket.example.com"}, "http://rocket.example.com"),
-    ({"launchpad:domain": "rocket.example.com", "launchpad:email": "ops@example.com"}, "https://rocket.example.com"),
+    ({}, "http://192.0.2.1/"),
+    ({"launchpad:domain": "rocket.example.com"}, "http://rocket.example.com/"),
+    ({"launchpad:domain": "rocket.example.com", "launchpad:email": "ops@example.com"}, "https://rocket.example.com/"),
 ])
 def test_url(run, config, expected) -> None:
     settings = validate({"launchpad:provider": "aws", **config}, "test")

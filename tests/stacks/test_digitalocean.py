@@ -129,7 +129,7 @@ def test_without_database_no_cluster_no_deploy_key(run) -> None:
     assert not program.of_type("digitalocean:index/databaseCluster:DatabaseCluster")
     assert not program.of_type("tls:index/privateKey:PrivateKey")
     assert not program.of_type("command:remote:Command")
-    assert program.outputs == {"url": f"http://{RESERVED_IP}", "public_ip": RESERVED_IP}
+    assert program.outputs == {"url": f"http://{RESERVED_IP}/", "public_ip": RESERVED_IP}
 
 
 def test_nothing_is_deleted_before_its_replacement(program: Program) -> None:
@@ -146,7 +146,7 @@ def test_production_protects_the_database(run) -> None:
 
 def test_url_with_domain(run) -> None:
     program = build(run, **{"launchpad:domain": "rocket.example.com"})
-    assert program.outputs["url"] == "http://rocket.example.com"
+    assert program.outputs["url"] == "http://rocket.example.com/"
     assert "--host rocket.example.com" in program.one("command:local:Command").inputs["create"]
 
 
