@@ -55,6 +55,9 @@ def _computed(typ: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
         },
         "aws:rds/subnetGroup:SubnetGroup": {"name": f"{name}-sng"},
         "aws:iam/role:Role": {"arn": f"arn:aws:iam::{ACCOUNT}:role/{name}", "name": f"{name}-r"},
+        "aws:iam/policy:Policy": {"arn": f"arn:aws:iam::{ACCOUNT}:policy/{name}"},
+        "aws:ec2transitgateway/instanceConnectEndpoint:InstanceConnectEndpoint": {
+            "arn": f"arn:aws:ec2:eu-west-1:{ACCOUNT}:instance-connect-endpoint/eice-{name}"},
         "aws:iam/instanceProfile:InstanceProfile": {"arn": f"arn:aws:iam::{ACCOUNT}:instance-profile/{name}", "name": f"{name}-p"},
         "digitalocean:index/droplet:Droplet": {"ipv4Address": DROPLET_IP, "ipv4AddressPrivate": "10.10.0.2"},
         "digitalocean:index/reservedIp:ReservedIp": {"ipAddress": RESERVED_IP},

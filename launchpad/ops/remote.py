@@ -102,28 +102,30 @@ def logs(app: str, units: Sequence[str] = DEFAULT_LOG_UNITS, follow: bool = Fals
     return Remote(tuple(argv))
 
 
-def _live_slot_unit(app: str, verb: str) -> Remote:
-    """`systemctl <verb>` of the live slot, which only the host knows (the agent's status file).
-    One shell line, so it is one round trip and the slot cannot change in between."""
+def _with_live(field: str, command: str) -> Remote:
+    """A command needing the live release's `field` (slot or id), which only the host knows
+    (the agent's status file): one shell line, so one round trip."""
     script = (
-        'slot=$(python3 -c \'import json,sys; print(json.load(open(sys.argv[1])).get("slot") or "")\' '
-        f'{STATUS_FILE} 2>/dev/null) || slot=""; '
-        f'if [ -z "$slot" ]; then echo "no live release slot in {STATUS_FILE}; is a release live? ({AGENT} status)" >&2; exit 3; fi; '
-        f'exec systemctl {verb} "{app}@$slot.service"'
+        f'v=$(python3 -c \'import json,sys; print(json.load(open(sys.argv[1])).get("{field}") or "")\' '
+        f'{STATUS_FILE} 2>/dev/null) || v=""; '
+        f'if [ -z "$v" ]; then echo "no live release on this host ({STATUS_FILE} has no {field}): '
+        f'deploy one first (launchpad deploy)" >&2; exit 3; fi; '
+        f'exec {command}'
     )
     return Remote(("sh", "-c", script))
 
 
 def reload(app: str) -> Remote:
-    """Graceful: HUP to the live slot's gunicorn master (`systemctl reload`); new workers
-    start, old ones finish their requests. Same release, same venv."""
-    return _live_slot_unit(app, "reload")
+    """Graceful, same release and processes' venv: HUP to the live slot's gunicorn master
+    (`systemctl reload`); new workers start, old ones finish their requests."""
+    return _with_live("slot", f'systemctl reload "{app}@$v.service"')
 
 
 def restart(app: str) -> Remote:
-    """A new master for the live slot (`systemctl restart`): the socket stays with systemd,
-    so connections queue while gunicorn restarts instead of failing."""
-    return _live_slot_unit(app, "restart")
+    """A fresh master for the live release without a failed request: the agent rolls the
+    live release again into the idle blue/green slot (health-checked on its own socket,
+    nginx switched, old slot drained and stopped); its release command does not run again."""
+    return _with_live("live", f'{AGENT} deploy "$v"')
 
 
 def run(argv: Sequence[str], tty: bool = False) -> Remote:

@@ -34,14 +34,17 @@ def test_remote_argv(build, argv) -> None:
     assert list(build().argv) == argv
 
 
-@pytest.mark.parametrize("build, verb", [(remote.reload, "reload"), (remote.restart, "restart")])
-def test_reload_and_restart_act_on_the_live_slot_only(build, verb) -> None:
+@pytest.mark.parametrize("build, tail, field", [
+    (remote.reload, 'exec systemctl reload "rocket@$v.service"', '"slot"'),
+    (remote.restart, 'exec launchpad-agent deploy "$v"', '"live"'),
+])
+def test_reload_and_restart_act_on_the_live_release_only(build, tail, field) -> None:
     cmd = build("rocket")
     assert cmd.argv[:2] == ("sh", "-c")
     script = cmd.argv[2]
-    assert script.endswith(f'exec systemctl {verb} "rocket@$slot.service"')
-    assert "/var/lib/launchpad/release/status.json" in script
-    assert "exit 3" in script  # no live slot: a clear failure, not a reload of nothing
+    assert script.endswith(tail)
+    assert f".get({field})" in script and "/var/lib/launchpad/release/status.json" in script
+    assert "exit 3" in script  # no live release: a clear failure, not a reload of nothing
 
 
 def test_tty_and_root() -> None:

@@ -1,0 +1,95 @@
+"""components/aws/access.py and components/digitalocean/access.py under mocks: the endpoint,
+its security groups, the operators' policy; the droplet's pinned host key."""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import yaml
+
+from components.aws.access import AwsAccess, AwsAccessArgs
+from components.digitalocean.access import DoAccess
+from pulumi_mocks import ACCOUNT, DEPLOY_PRIVATE_KEY, DEPLOY_PUBLIC_KEY
+
+EICE = "aws:ec2transitgateway/instanceConnectEndpoint:InstanceConnectEndpoint"
+SG = "aws:ec2/securityGroup:SecurityGroup"
+INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+
+
+def _aws(run):
+    def program():
+        access = AwsAccess("prod", AwsAccessArgs(vpc_id="vpc-1", subnet_id="subnet-pub", stack="prod",
+                                                 tags={"launchpad:stack": "prod"}))
+        pulumi.export("sg", access.host_security_group_id)
+        pulumi.export("policy", access.operator_policy_arn)
+    return run(program)
+
+
+def test_endpoint_in_the_stack_subnet_without_client_ip(run) -> None:
+    program = _aws(run)
+    endpoint = program.one(EICE)
+    assert endpoint.inputs["subnetId"] == "subnet-pub"
+    assert endpoint.inputs["preserveClientIp"] is False
+    eice_sg = next(r for r in program.of_type(SG) if r.name == "prod-eice")
+    assert endpoint.inputs["securityGroupIds"] == [eice_sg.id]
+
+
+def test_ssh_only_from_the_endpoint_and_nothing_from_the_world(run) -> None:
+    program = _aws(run)
+    groups = {r.name: r for r in program.of_type(SG)}
+    assert set(groups) == {"prod-eice", "prod-ssh"}
+    for group in groups.values():
+        assert group.inputs["vpcId"] == "vpc-1"
+        assert not group.inputs.get("ingress") and not group.inputs.get("egress")  # no inline rules to fight the standalone ones
+    [ingress] = program.of_type(INGRESS)
+    [egress] = program.of_type(EGRESS)
+    assert (ingress.inputs["securityGroupId"], ingress.inputs["referencedSecurityGroupId"]) == (groups["prod-ssh"].id, groups["prod-eice"].id)
+    assert (egress.inputs["securityGroupId"], egress.inputs["referencedSecurityGroupId"]) == (groups["prod-eice"].id, groups["prod-ssh"].id)
+    for rule in (ingress, egress):
+        assert (rule.inputs["ipProtocol"], rule.inputs["fromPort"], rule.inputs["toPort"]) == ("tcp", 22, 22)
+        assert "cidrIpv4" not in rule.inputs and "cidrIpv6" not in rule.inputs
+    assert program.outputs["sg"] == groups["prod-ssh"].id
+
+
+def test_operator_policy_is_least_privilege_for_this_stack(run) -> None:
+    program = _aws(run)
+    policy = json.loads(program.one("aws:iam/policy:Policy").inputs["policy"])
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert by_sid["Tunnel"]["Action"] == "ec2-instance-connect:OpenTunnel"
+    assert by_sid["Tunnel"]["Resource"] == f"arn:aws:ec2:eu-west-1:{ACCOUNT}:instance-connect-endpoint/eice-prod-eice"
+    assert by_sid["Tunnel"]["Condition"]["NumericEquals"] == {"ec2-instance-connect:remotePort": 22}
+    assert by_sid["Key"]["Action"] == "ec2-instance-connect:SendSSHPublicKey"
+    assert by_sid["Key"]["Condition"]["StringEquals"] == {"aws:ResourceTag/launchpad:stack": "prod", "ec2:osuser": "ops"}
+    assert by_sid["HostKey"]["Action"] == "ec2:GetConsoleOutput"
+    assert by_sid["HostKey"]["Condition"]["StringEquals"] == {"aws:ResourceTag/launchpad:stack": "prod"}
+    assert all(s["Effect"] == "Allow" for s in policy["Statement"])
+    actions = {a for s in policy["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert actions == {"ec2-instance-connect:OpenTunnel", "ec2-instance-connect:SendSSHPublicKey", "ec2:GetConsoleOutput",
+                       "ec2:DescribeInstances", "ec2:DescribeInstanceConnectEndpoints"}
+    assert program.outputs["policy"] == f"arn:aws:iam::{ACCOUNT}:policy/prod-operator"
+
+
+def test_every_aws_access_resource_is_tagged_and_parented(run) -> None:
+    program = _aws(run)
+    component = next(r for r in program.resources if r.type == "launchpad:access:AwsAccess")
+    for r in program.resources:
+        if r.custom:
+            assert r.parent == component.urn
+    for r in (program.one(EICE), *program.of_type(SG), program.one("aws:iam/policy:Policy")):
+        assert r.inputs["tags"]["launchpad:stack"] == "prod"
+
+
+def test_do_host_key_is_ed25519_and_reaches_cloud_init_as_a_secret(run) -> None:
+    def program():
+        access = DoAccess("staging")
+        pulumi.export("public", access.host_public_key)
+        pulumi.export("user_data", access.user_data("#cloud-config\npackages: [nginx]\n"))
+    program = run(program)
+    key = program.one("tls:index/privateKey:PrivateKey")
+    assert key.inputs["algorithm"] == "ED25519"
+    assert program.outputs["public"] == DEPLOY_PUBLIC_KEY  # the mock answers one key pair for every tls.PrivateKey
+    doc = yaml.safe_load(program.outputs["user_data"])
+    assert doc["ssh_keys"] == {"ed25519_private": DEPLOY_PRIVATE_KEY, "ed25519_public": DEPLOY_PUBLIC_KEY}
+    assert doc["packages"] == ["nginx"]

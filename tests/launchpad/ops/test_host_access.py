@@ -1,0 +1,95 @@
+"""launchpad/render/access.py: the host side of day-2 access (DO host key via cloud-init; AWS EIC keys and console pin)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+
+from launchpad.render import access
+from launchpad.render.bootstrap import render_user_data
+from launchpad.settings import validate
+
+PRIVATE = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\nAAAABG5vbmU=\n-----END OPENSSH PRIVATE KEY-----\n"
+PUBLIC = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyMock\n"
+
+
+def _user_data():
+    return render_user_data(validate({"launchpad:provider": "digitalocean"}, "staging"))
+
+
+def test_host_key_reaches_cloud_init_ssh_keys() -> None:
+    text = access.with_host_key(_user_data(), PRIVATE, PUBLIC)
+    doc = yaml.safe_load(text)
+    assert doc["ssh_keys"] == {"ed25519_private": PRIVATE, "ed25519_public": PUBLIC.strip()}
+    assert text.startswith("#cloud-config\n")
+    # everything else unchanged
+    assert {k: v for k, v in doc.items() if k != "ssh_keys"} == yaml.safe_load(_user_data())
+
+
+@pytest.mark.skipif(shutil.which("cloud-init") is None, reason="cloud-init not installed (scripts/setup installs it)")
+def test_host_key_cloud_config_passes_cloud_init_schema(tmp_path) -> None:
+    path = tmp_path / "user-data"
+    path.write_text(access.with_host_key(_user_data(), PRIVATE, PUBLIC))
+    done = subprocess.run(["cloud-init", "schema", "-c", str(path)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("user_data, private, public, message", [
+    ("#!/bin/sh\n", PRIVATE, PUBLIC, "must be a #cloud-config"),
+    ("#cloud-config\nssh_keys: {}\n", PRIVATE, PUBLIC, "already has ssh_keys"),
+    ("#cloud-config\n", "-----BEGIN RSA PRIVATE KEY-----\n", PUBLIC, "expected an OpenSSH ED25519 key pair"),
+    ("#cloud-config\n", PRIVATE, "ssh-rsa AAAA", "expected an OpenSSH ED25519 key pair"),
+])
+def test_host_key_refusals(user_data, private, public, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        access.with_host_key(user_data, private, public)
+
+
+def test_aws_host_files() -> None:
+    files = {f.path: f for f in access.host_files("aws")}
+    assert set(files) == {"/usr/local/sbin/launchpad-eic-keys", "/etc/ssh/sshd_config.d/launchpad-eic.conf",
+                          "/etc/systemd/system/launchpad-host-keys.service"}
+    assert files["/usr/local/sbin/launchpad-eic-keys"].mode == "0755"
+    assert "AuthorizedKeysCommand /usr/local/sbin/launchpad-eic-keys %u" in files["/etc/ssh/sshd_config.d/launchpad-eic.conf"].content
+    unit = files["/etc/systemd/system/launchpad-host-keys.service"].content
+    assert "-----BEGIN SSH HOST KEY KEYS-----" in unit and "TTYPath=/dev/console" in unit
+    assert access.host_files("digitalocean") == [] and access.host_files("local") == []
+    assert access.units_to_enable("aws") == ["launchpad-host-keys.service"]
+
+
+def _eic(tmp_path, listing: str, user: str = "ops") -> list[str]:
+    """Run the AuthorizedKeysCommand against a fake IMDS (urllib patched in-process)."""
+    script = tmp_path / "eic.py"
+    script.write_text(access.host_files("aws")[0].content)
+    shim = tmp_path / "shim.py"
+    shim.write_text(
+        "import io, runpy, sys, urllib.request\n"
+        f"LISTING = {listing!r}\n"
+        "class R(io.BytesIO):\n    def __enter__(self): return self\n    def __exit__(self, *a): return False\n"
+        "def urlopen(req, timeout=0):\n"
+        "    url = req.full_url\n"
+        "    if url.endswith('/api/token'): return R(b'tok')\n"
+        "    if url.endswith('/instance-id'): return R(b'i-0abc')\n"
+        "    return R(LISTING.encode())\n"
+        "urllib.request.urlopen = urlopen\n"
+        f"sys.argv = ['eic', {user!r}]\n"
+        f"runpy.run_path({str(script)!r}, run_name='__main__')\n")
+    done = subprocess.run([sys.executable, str(shim)], capture_output=True, text=True)
+    return done.stdout.splitlines()
+
+
+def test_eic_keys_admits_only_live_keys_for_this_instance(tmp_path) -> None:
+    future, past = int(time.time()) + 60, int(time.time()) - 1
+    listing = "\n".join([
+        "ssh-ed25519 AAAAlive launchpad-prod", f"#Timestamp={future}", "#Instance=i-0abc", "#Caller=arn:aws:sts::1:assumed-role/ci", "#Request=r1", "c2lnbmF0dXJl",
+        "ssh-ed25519 AAAAexpired launchpad-prod", f"#Timestamp={past}", "#Instance=i-0abc", "#Caller=x", "#Request=r2", "c2ln",
+        "ssh-ed25519 AAAAother launchpad-prod", f"#Timestamp={future}", "#Instance=i-0zzz", "#Caller=x", "#Request=r3", "c2ln",
+    ])
+    assert _eic(tmp_path, listing) == ["ssh-ed25519 AAAAlive launchpad-prod"]
+    assert _eic(tmp_path, listing, user="root") == []
