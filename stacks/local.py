@@ -1,7 +1,10 @@
 """The `local` provider: the stack's machines on this Linux machine (systemd-nspawn).
 
-Composes: a database password (pulumi-random) when the stack has a database, and
-a LocalHost that boots the same rendered user-data a cloud host would get.
+Order of a deploy: (database password) -> host -> readiness, then the same outputs as
+the clouds (stacks/common.py). The password comes from pulumi-random and reaches the
+database machine as a root-only file; the host boots the user-data rendered here, once,
+exactly what a cloud host of the stack would get. There is no stable public address to
+move: the machine's own address is the stack's address.
 """
 
 from __future__ import annotations
@@ -9,10 +12,16 @@ from __future__ import annotations
 import pulumi
 import pulumi_random as random
 
+from components.host import HostArgs
+from components.local.host import LocalHost, LocalPlacement
+from components.readiness import Readiness, ReadinessArgs
+from launchpad import local_plan
 from launchpad.render.bootstrap import render_user_data
-from components.local_host import LocalHost, LocalHostArgs
 from launchpad.settings import Settings
 from stacks import common
+
+NAME = "web"
+"""The host's resource name (kept from before the hosts shared one shape, so existing stacks keep their machine)."""
 
 
 def build(settings: Settings) -> None:
@@ -22,10 +31,14 @@ def build(settings: Settings) -> None:
             "database-password", length=32, special=False,
             opts=pulumi.ResourceOptions(protect=settings.production),
         ).result
-    host = LocalHost("web", LocalHostArgs(
-        stack=settings.stack,
-        settings_json=settings.model_dump_json(by_alias=True, exclude={"stack"}),
-        user_data=render_user_data(settings),
-        database_password=password,
-    ))
+
+    host = LocalHost(NAME, HostArgs(
+        size=settings.resolved_size, user_data=render_user_data(settings),
+        placement=LocalPlacement(plan=local_plan.plan_for(settings), database_password=password)))
+
+    console = f"sudo launchpad local logs --stack {settings.stack}"
+    Readiness(NAME, ReadinessArgs(
+        address=host.public_ip, host_id=host.id, domain=settings.domain, database=settings.database.enabled,
+        logs=host.public_ip.apply(lambda ip: common.logs_hint(settings, ip, console)), after=[host]))
+
     common.export_outputs(settings, host.public_ip, host.database_host if settings.database.enabled else None)

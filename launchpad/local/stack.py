@@ -1,9 +1,11 @@
 """One stack on the local target: its web machine and, with a database, its PostgreSQL machine.
 
-Shared by `launchpad local ...` and the Pulumi program's `local` provider (which
-runs that command), so both boot exactly the same thing. The web machine gets
-the very user-data a cloud host would (components/bootstrap.py); secrets reach
-the machines as root-only files written into their disks, never through user-data.
+`boot` takes the web machine's user-data rendered once and the stack's LocalPlan
+(launchpad/local_plan.py), from `launchpad local up`: the CLI renders both from
+Pulumi.<stack>.yaml, or receives them from `pulumi up` (components/local/host.py).
+The user-data is the very one a cloud host of the stack gets; secrets reach the
+machines as root-only files written into their disks, never through user-data.
+`up(settings)` does both steps for callers holding validated settings.
 """
 
 from __future__ import annotations
@@ -19,17 +21,20 @@ from pathlib import Path
 
 import yaml
 
+from launchpad import wait
 from launchpad.database_url import database_url
-from launchpad.render.bootstrap import SECRETS_ENV, render_user_data
+from launchpad.local import machine, records
+from launchpad.local_plan import PASSWORD_ENV, LocalPlan, plan_for, user_data_for
+from launchpad.render.bootstrap import SECRETS_ENV
 from launchpad.render.postgres import PASSWORD_FILE, render_postgres_user_data
-from launchpad.local import machine
 from launchpad.settings import Settings
 
-STACKS_DIR = machine.STATE_ROOT / "stacks"
-PASSWORD_ENV = "LAUNCHPAD_DB_PASSWORD"
-SETTINGS_ENV = "LAUNCHPAD_SETTINGS"
-"""Validated settings as JSON, from the Pulumi program to `launchpad local up`."""
+STACKS_DIR = records.STATE_ROOT / "stacks"
 DB_USER = "app"
+DB_PORT = 5432
+HEALTH_PATH = "healthz"
+HEALTH_INTERVAL_S = 0.5
+"""The machine is on a host-local link: polling often costs nothing and shortens `up`."""
 
 Progress = Callable[[str], None]
 
@@ -57,15 +62,6 @@ def db_name(stack: str) -> str:
     return f"lp-{stack}-db"
 
 
-def rehearsal(settings: Settings) -> Settings:
-    """Any stack's settings as the local target runs them: same app, site and database
-    engine wiring, minus what only a cloud has (region, size, certificates)."""
-    if settings.provider == "local":
-        return settings
-    database = settings.database.model_copy(update={"size": None, "version": "15"})
-    return settings.model_copy(update={"provider": "local", "region": None, "size": None, "database": database})
-
-
 def _instance_id(*parts: str) -> str:
     # A new user-data means a new instance, exactly like a replaced cloud host.
     return "lp-" + hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
@@ -88,9 +84,9 @@ def _password(stack: str) -> str:
     return value
 
 
-def url_for(settings: Settings, address: str) -> tuple[str, str | None]:
-    """The URL to open and the Host header the site answers to (the catch-all drops other names)."""
-    return f"http://{address}/", settings.domain
+def url_for(address: str) -> str:
+    """The URL to open; the site answers it with the plan's domain as Host header (the catch-all drops other names)."""
+    return f"http://{address}/"
 
 
 def _packages(user_data: str) -> list[str]:
@@ -98,13 +94,19 @@ def _packages(user_data: str) -> list[str]:
 
 
 def up(settings: Settings, progress: Progress = print, deadline_s: float = 900.0, prebake: bool = False) -> StackStatus:
-    """Boots the stack; returns once /healthz answers through Nginx.
+    """Any stack's settings, booted on the local target (see launchpad.local_plan.rehearsal)."""
+    return boot(plan_for(settings), user_data_for(settings), progress, deadline_s, prebake)
+
+
+def boot(plan: LocalPlan, user_data: str, progress: Progress = print, deadline_s: float = 900.0,
+         prebake: bool = False) -> StackStatus:
+    """Boots the stack's machines on `user_data`; returns once /healthz answers through Nginx
+    (with a database: answers `"database": "ok"`, as the cloud stacks' readiness requires).
 
     `prebake` boots on a cached base layer that already holds the cloud-config's apt
     packages: faster, but less like a fresh cloud host, so it is off by default.
     """
-    settings = rehearsal(settings)
-    stack = settings.stack
+    stack = plan.stack
     started = time.monotonic()
 
     def stage(text: str) -> None:
@@ -113,51 +115,54 @@ def up(settings: Settings, progress: Progress = print, deadline_s: float = 900.0
     stage("base image")
     machine.ensure_base(progress=stage)
 
-    def baked(user_data: str) -> list[str]:
-        return _packages(user_data) if prebake else []
+    def baked(data: str) -> list[str]:
+        return _packages(data) if prebake else []
 
     web = web_name(stack)
     # Without a Secrets Manager ARN the database changes nothing in user-data (its URL
     # arrives in SECRETS_ENV), so the web machine boots at once and cloud-init starts.
-    user_data = render_user_data(settings, None)
     stage(f"boot {web}")
     web_state = machine.up(machine.MachineSpec(web, user_data, _instance_id(user_data)), progress=stage,
                            replace=machine.status(web) is not None, extra_packages=baked(user_data))
-    if settings.database.enabled:
+    if plan.database is not None:
         # The database admits the web machine's address, known only now.
         db = db_name(stack)
         password = _password(stack)
-        db_data = render_postgres_user_data(stack, settings.database.version, settings.database.name, DB_USER, web_state.address)
+        db_data = render_postgres_user_data(stack, plan.database.version, plan.database.name, DB_USER, web_state.address)
         stage(f"boot {db}")
         db_state = machine.up(machine.MachineSpec(db, db_data, _instance_id(db_data, password),
                                                   {PASSWORD_FILE: (password.encode(), 0o600)}),
                               progress=stage, replace=machine.status(db) is not None, extra_packages=baked(db_data))
-        machine.allow(web, db, 5432)
-        env = f"DATABASE_URL={database_url(DB_USER, password, db_state.address, 5432, settings.database.name)}\n"
+        machine.allow(web, db, DB_PORT)
+        env = f"DATABASE_URL={database_url(DB_USER, password, db_state.address, DB_PORT, plan.database.name)}\n"
         machine.run(web, ["sh", "-c", f"umask 077; mkdir -p {Path(SECRETS_ENV).parent}; cat > {SECRETS_ENV}"], input=env)
         stage("cloud-init (database)")
         machine.wait_cloud_init(db, deadline_s)
     stage("cloud-init")
     machine.wait_cloud_init(web, deadline_s)
-    if settings.database.enabled:
+    if plan.database is not None:
         # The unit may have started before the env file existed; pick it up.
-        machine.run(web, ["systemctl", "restart", f"{settings.app.unix_name}.service"])
-    url, host = url_for(settings, web_state.address)
-    stage(f"health {url}healthz" + (f" (Host: {host})" if host else ""))
-    machine.wait_http(url + "healthz", deadline_s, host_header=host)
-    stage(f"ready: {url}")
-    return status(settings)
+        machine.run(web, ["systemctl", "restart", f"{plan.app_unit}.service"])
+    health = url_for(web_state.address) + HEALTH_PATH
+    stage(f"health {health}" + (f" (Host: {plan.domain})" if plan.domain else ""))
+    wait.until_healthy(health, plan.domain, database=plan.database is not None, timeout=deadline_s,
+                       interval=HEALTH_INTERVAL_S, logs=f"sudo launchpad local logs --stack {stack}")
+    stage(f"ready: {url_for(web_state.address)}")
+    return status_of(plan)
 
 
 def status(settings: Settings) -> StackStatus:
-    settings = rehearsal(settings)
-    web = machine.status(web_name(settings.stack))
-    db = machine.status(db_name(settings.stack))
+    return status_of(plan_for(settings))
+
+
+def status_of(plan: LocalPlan) -> StackStatus:
+    web = machine.status(web_name(plan.stack))
+    db = machine.status(db_name(plan.stack))
     names = [m.name for m in (web, db) if m is not None]
+    db_address = db.address if db else None
     if web is None:
-        return StackStatus(settings.stack, "absent", None, None, None, db.address if db else None, names)
-    url, host = url_for(settings, web.address)
-    return StackStatus(settings.stack, web.state, url, web.address, host, db.address if db else None, names)
+        return StackStatus(plan.stack, "absent", None, None, None, db_address, names)
+    return StackStatus(plan.stack, web.state, url_for(web.address), web.address, plan.domain, db_address, names)
 
 
 def down(stack: str, progress: Progress = print) -> None:

@@ -9,6 +9,7 @@ import yaml
 
 from launchpad.local import machine
 from launchpad.local import stack
+from launchpad import wait
 from launchpad.settings import validate
 
 
@@ -22,7 +23,7 @@ def booted(monkeypatch: pytest.MonkeyPatch, tmp_path) -> list[dict[str, Any]]:
     monkeypatch.setattr(machine, "allow", lambda *a: calls.append({"allow": a}))
     monkeypatch.setattr(machine, "run", lambda *a, **k: None)
     monkeypatch.setattr(machine, "wait_cloud_init", lambda *a: None)
-    monkeypatch.setattr(machine, "wait_http", lambda *a, **k: 0.1)
+    monkeypatch.setattr(wait, "wait", lambda *a, **k: wait.Probe(True, "HTTP 200"))
 
     def up(spec: machine.MachineSpec, **kwargs: Any) -> machine.MachineState:
         calls.append({"spec": spec, **kwargs})

@@ -1,11 +1,12 @@
-"""stacks/local.py under mocks: `pulumi up` with provider local drives `launchpad local` through pulumi-command."""
+"""stacks/local.py under mocks: `pulumi up` with provider local boots the rendered user-data through
+`launchpad local up`, then checks it and exports like the clouds."""
 
 from __future__ import annotations
 
 import hashlib
-import json
 
-from pulumi_mocks import DB_PASSWORD, LOCAL_IP, Program
+from pulumi_mocks import DB_PASSWORD, LOCAL_IP, SSH_KEY, Program
+from launchpad import local_plan
 from launchpad.render.bootstrap import render_user_data
 from launchpad.settings import Settings, validate
 from stacks import local as local_stack
@@ -19,20 +20,50 @@ def build(run, config: dict | None = None, stack: str = "dev") -> tuple[Settings
     return settings, run(lambda: local_stack.build(settings), stack=stack)
 
 
-def test_the_machine_command_boots_and_removes_the_stack(run) -> None:
+def machine_of(program: Program):
+    return next(c for c in program.of_type(COMMAND) if c.name == "web-machine")
+
+
+def readiness_of(program: Program):
+    return next(c for c in program.of_type(COMMAND) if c.name == "web-healthz")
+
+
+def test_the_machine_command_boots_the_user_data_rendered_once(run) -> None:
     settings, program = build(run)
-    machine = program.one(COMMAND)
-    assert machine.name == "web-machine"
-    assert machine.inputs["create"].endswith("-m launchpad.cli local up --stack dev --json")
+    machine = machine_of(program)
+    assert program.one("launchpad:hosts:LocalHost").name == "web"
+    assert machine.inputs["create"].endswith("-m launchpad.cli local up --stack dev --plan - --json")
     assert machine.inputs["delete"].endswith("-m launchpad.cli local down --stack dev")
+    # Standard input carries the very user-data the program rendered, and the plan beside it.
+    user_data, plan = local_plan.decode(machine.inputs["stdin"])
+    assert user_data == render_user_data(settings)
+    assert plan == local_plan.plan_for(settings) and plan.database is None
+    # Nothing to re-validate: no settings travel, and without a database no environment at all.
+    assert not machine.inputs.get("environment")
     # Two machines of one stack cannot coexist: the old one goes first.
     assert machine.delete_before_replace
     # A new user-data is a new machine, as on a cloud.
-    assert machine.inputs["triggers"] == [hashlib.sha256(render_user_data(settings).encode()).hexdigest()]
-    handed = Settings.model_validate({**json.loads(machine.inputs["environment"]["LAUNCHPAD_SETTINGS"]), "stack": "dev"})
-    assert handed == settings
+    assert machine.inputs["triggers"] == [hashlib.sha256(user_data.encode()).hexdigest()]
     assert program.of_type(PASSWORD) == []
+
+
+def test_readiness_and_outputs_are_the_clouds(run) -> None:
+    _, program = build(run)
+    machine, readiness = machine_of(program), readiness_of(program)
+    assert program.one("launchpad:checks:Readiness").name == "web"
+    assert f"http://{LOCAL_IP}/healthz" in readiness.inputs["create"] and "-m launchpad.wait" in readiness.inputs["create"]
+    assert "--database" not in readiness.inputs["create"] and "--host" not in readiness.inputs["create"]
+    assert readiness.inputs["triggers"] == [machine.id]  # a replaced machine is checked again
+    assert program.depends_on(readiness, machine)
     assert program.outputs == {"url": f"http://{LOCAL_IP}/", "public_ip": LOCAL_IP}
+
+
+def test_domain_and_ssh_outputs_as_on_a_cloud(run) -> None:
+    _, program = build(run, {"launchpad:domain": "rocket.test", "launchpad:adminCidrs": ["10.0.0.0/8"],
+                             "launchpad:sshKeys": [SSH_KEY]})
+    assert program.outputs["url"] == "http://rocket.test/"
+    assert program.outputs["ssh"] == f"ssh ops@{LOCAL_IP}"
+    assert "--host rocket.test" in readiness_of(program).inputs["create"]
 
 
 def test_a_changed_app_changes_the_trigger(run, tmp_path) -> None:
@@ -41,20 +72,23 @@ def test_a_changed_app_changes_the_trigger(run, tmp_path) -> None:
     app.mkdir()
     (app / "rocket.py").write_text("app = None  # another release\n")
     _, after = build(run, {"launchpad:app": {"path": str(app)}})
-    assert before.one(COMMAND).inputs["triggers"] != after.one(COMMAND).inputs["triggers"]
+    assert machine_of(before).inputs["triggers"] != machine_of(after).inputs["triggers"]
 
 
 def test_database_password_comes_from_pulumi_random_as_a_secret(run) -> None:
     settings, program = build(run, {"launchpad:database": {"enabled": True}})
     password = program.one(PASSWORD)
     assert password.inputs["length"] >= 32 and not password.protect
-    machine = program.one(COMMAND)
+    machine = machine_of(program)
     assert "environment" in machine.secret_inputs
     assert program.depends_on(machine, password)
     assert "database_host" in program.outputs
-    # The password travels in the command's environment, never in user-data or the command line.
-    assert machine.inputs["environment"]["LAUNCHPAD_DB_PASSWORD"] == DB_PASSWORD
-    assert DB_PASSWORD not in render_user_data(settings) and DB_PASSWORD not in machine.inputs["create"]
+    assert local_plan.decode(machine.inputs["stdin"])[1].database == local_plan.DatabasePlan("15", "app")
+    assert "--database" in readiness_of(program).inputs["create"]
+    # The password travels in the command's environment, never in user-data, stdin or the command line.
+    assert machine.inputs["environment"] == {local_plan.PASSWORD_ENV: DB_PASSWORD}
+    for text in (render_user_data(settings), machine.inputs["create"], machine.inputs["stdin"]):
+        assert DB_PASSWORD not in text
 
 
 def test_production_protects_the_database_password(run) -> None:

@@ -1,0 +1,31 @@
+"""The `launchpad` command, assembled from one module per command group.
+
+- render.py: `launchpad render`, `launchpad config-reference` (files for review)
+- local.py: `launchpad local up|down|status|logs` (any stack on this Linux machine)
+- common.py: the `--stack` option, loading a stack's settings, the root check
+
+Top floor: imports down only (settings, renderers, the local runtime), never
+components/ or stacks/: the CLI runs without Pulumi.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from launchpad.cli import local, render
+
+HELP = """The `launchpad` command: render a stack's host files, and run any stack on the local target.
+
+    launchpad render [--stack dev] [--out DIR]
+    launchpad local up|down|status|logs [--stack dev]
+    launchpad config-reference
+"""
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=HELP)
+app.command()(render.render)
+app.command("config-reference")(render.config_reference)
+app.add_typer(local.app, name="local")
+
+
+def main() -> None:
+    app(prog_name="launchpad")

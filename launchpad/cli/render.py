@@ -1,0 +1,58 @@
+"""`launchpad render` and `launchpad config-reference`: what a stack will run, written out for review."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import tarfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from launchpad.cli.common import StackOpt, load_settings
+from launchpad.render.bootstrap import DatabaseLink, host_files, render_user_data
+from launchpad.settings import reference_markdown
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def render(stack: StackOpt = "dev", out: Annotated[Path, typer.Option(help="Folder to write into.")] = Path("out")) -> None:
+    """Write the files the stack's host will run, for review: user-data, nginx, systemd units, scripts.
+
+    Each file lands at its path on the host under OUT/<stack>/host/; the packed app is
+    listed with checksums (app.manifest) instead of as an opaque archive. Values only
+    the cloud knows (database endpoint, secret ARN) appear as <placeholders>.
+    """
+    settings = load_settings(stack)
+    database = None
+    if settings.database.enabled and settings.profile.database.secret_at_boot:
+        database = DatabaseLink("<rds-endpoint>", 5432, settings.database.name, "<master-user>",
+                                secret_arn="<rds-master-secret-arn>", region=settings.resolved_region)
+    root = out / stack
+    _write(root / "user-data", render_user_data(settings, database))
+    for f in host_files(settings, database):
+        if f.b64:
+            _write(root / "host" / (f.path.lstrip("/") + ".manifest"), _manifest(f.content))
+        else:
+            _write(root / "host" / f.path.lstrip("/"), f.content)
+    typer.echo(f"rendered stack {stack} ({settings.provider}) into {root}")
+
+
+def _manifest(b64: str) -> str:
+    lines = []
+    with tarfile.open(fileobj=io.BytesIO(base64.b64decode(b64))) as tar:
+        for m in sorted(tar.getmembers(), key=lambda m: m.name):
+            data = tar.extractfile(m)
+            digest = hashlib.sha256(data.read()).hexdigest() if data else "-"
+            lines.append(f"{digest}  {m.size:>8}  {m.name}")
+    return "\n".join(lines) + "\n"
+
+
+def config_reference() -> None:
+    """Print the config reference (Markdown), generated from the settings model."""
+    typer.echo(reference_markdown())
