@@ -1,4 +1,4 @@
-"""The shape every cloud host component shares (components/ec2_host.py, components/droplet_host.py).
+"""The shape every cloud host component shares (components/aws/ec2_host.py, components/digitalocean/droplet_host.py).
 
 No resources: an args type and the outputs a stack may rely on, whatever the cloud.
 Each host takes `HostArgs[<its placement>]`: the same fields, with the provider's own

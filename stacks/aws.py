@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import pulumi
 
-from components.aws_host_role import AwsHostRole, AwsHostRoleArgs
-from components.aws_network import AwsNetwork, AwsNetworkArgs
-from components.aws_public_address import AwsPublicAddress, AwsPublicAddressArgs
+from components.aws.host_role import AwsHostRole, AwsHostRoleArgs
+from components.aws.network import AwsNetwork, AwsNetworkArgs
+from components.aws.public_address import AwsPublicAddress, AwsPublicAddressArgs
 from launchpad.render.bootstrap import DatabaseLink, render_user_data
-from components.ec2_host import Ec2Host, Ec2Placement
+from components.aws.ec2_host import Ec2Host, Ec2Placement
 from components.host import HostArgs
-from components.rds_database import RdsDatabase, RdsDatabaseArgs
+from components.aws.rds_database import RdsDatabase, RdsDatabaseArgs
 from components.readiness import Readiness, ReadinessArgs
 from launchpad.settings import Settings
 from stacks import common

@@ -11,14 +11,14 @@ from __future__ import annotations
 import pulumi
 
 from launchpad.render.bootstrap import render_user_data
-from components.do_database import DoDatabase, DoDatabaseArgs
-from components.do_network import DoNetwork, DoNetworkArgs
-from components.do_public_address import DoPublicAddress, DoPublicAddressArgs
-from components.do_ssh_keys import DoSshKeys, DoSshKeysArgs
-from components.droplet_host import DropletHost, DropletPlacement
+from components.digitalocean.database import DoDatabase, DoDatabaseArgs
+from components.digitalocean.network import DoNetwork, DoNetworkArgs
+from components.digitalocean.public_address import DoPublicAddress, DoPublicAddressArgs
+from components.digitalocean.ssh_keys import DoSshKeys, DoSshKeysArgs
+from components.digitalocean.droplet_host import DropletHost, DropletPlacement
 from components.host import HostArgs
 from components.readiness import Readiness, ReadinessArgs
-from components.remote_env import RemoteEnv, RemoteEnvArgs
+from components.digitalocean.remote_env import RemoteEnv, RemoteEnvArgs
 from launchpad.database_url import database_url
 from launchpad.settings import Settings
 from stacks import common
@@ -62,7 +62,7 @@ def build(settings: Settings) -> None:
         env = RemoteEnv(name, RemoteEnvArgs(
             host=host.public_ip, private_key=keys.deploy_private_key,
             values=pulumi.Output.all(database.user, database.password, database.private_host, database.port,
-                                     database.database).apply(lambda v: {"DATABASE_URL": database_url(*v, sslmode="require")}),
+                                     database.database).apply(lambda v: {"DATABASE_URL": database_url(v[0], v[1], v[2], v[3], v[4], sslmode="require")}),
             app_unit=f"{settings.app.unix_name}.service", triggers=[host.id], after=[database]))
         gate.append(env)
 

@@ -55,7 +55,7 @@ class Ec2Placement:
     """A public subnet: the instance gets an address of its own there."""
     security_group_id: pulumi.Input[str]
     instance_profile: pulumi.Input[str] | None = None
-    """IAM instance profile name (components/aws_host_role.py); None: the host has no AWS identity."""
+    """IAM instance profile name (components/aws/host_role.py); None: the host has no AWS identity."""
     tags: Mapping[str, str] = field(default_factory=dict)
 
 

@@ -1,10 +1,10 @@
-"""components/do_database.py: the managed cluster, its firewall, database and user."""
+"""components/digitalocean/database.py: the managed cluster, its firewall, database and user."""
 
 from __future__ import annotations
 
 import pulumi
 
-from components.do_database import DoDatabase, DoDatabaseArgs
+from components.digitalocean.database import DoDatabase, DoDatabaseArgs
 from pulumi_mocks import DB_PASSWORD, DO_DB_PRIVATE_HOST
 
 

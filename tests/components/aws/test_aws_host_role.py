@@ -1,4 +1,4 @@
-"""components/aws_host_role.py: the host may read its secret, and nothing else."""
+"""components/aws/host_role.py: the host may read its secret, and nothing else."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from components.aws_host_role import AwsHostRole, AwsHostRoleArgs
+from components.aws.host_role import AwsHostRole, AwsHostRoleArgs
 
 ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-1"
 

@@ -1,10 +1,10 @@
-"""components/do_ssh_keys.py: the admin's keys registered, and the stack's deploy key."""
+"""components/digitalocean/ssh_keys.py: the admin's keys registered, and the stack's deploy key."""
 
 from __future__ import annotations
 
 import pulumi
 
-from components.do_ssh_keys import DoSshKeys, DoSshKeysArgs
+from components.digitalocean.ssh_keys import DoSshKeys, DoSshKeysArgs
 from pulumi_mocks import DEPLOY_PUBLIC_KEY, SSH_KEY
 
 

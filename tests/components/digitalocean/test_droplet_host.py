@@ -1,10 +1,10 @@
-"""components/droplet_host.py: the droplet's image, placement, keys and tags."""
+"""components/digitalocean/droplet_host.py: the droplet's image, placement, keys and tags."""
 
 from __future__ import annotations
 
 import pytest
 
-from components.droplet_host import IMAGE, DropletHost, DropletPlacement
+from components.digitalocean.droplet_host import IMAGE, DropletHost, DropletPlacement
 from components.host import HostArgs
 
 USER_DATA = "#cloud-config\npackages: [nginx]\n"

@@ -1,10 +1,10 @@
-"""components/aws_network.py: subnets, routes and the host's security group."""
+"""components/aws/network.py: subnets, routes and the host's security group."""
 
 from __future__ import annotations
 
 import pytest
 
-from components.aws_network import AwsNetwork, AwsNetworkArgs, first_ipv6_subnet, split_cidrs
+from components.aws.network import AwsNetwork, AwsNetworkArgs, first_ipv6_subnet, split_cidrs
 
 
 def _network(run, admin_cidrs=()):

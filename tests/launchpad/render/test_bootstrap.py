@@ -135,7 +135,7 @@ def test_nginx_t_catches_a_broken_site(tmp_path: Path) -> None:
 
 def gixy(tmp_path: Path, http_conf: str, site: str) -> list[dict]:
     nginx_test(tmp_path, http_conf, site)
-    gixy_bin = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "gixy"
+    gixy_bin = Path(__file__).resolve().parents[3] / ".venv" / "bin" / "gixy"
     exe = str(gixy_bin) if gixy_bin.exists() else need("gixy")
     out = subprocess.run([exe, "-ll", "-f", "json", str(tmp_path / "nginx.conf")], capture_output=True, text=True)
     return json.loads(out.stdout or "[]")

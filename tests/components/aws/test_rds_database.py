@@ -1,10 +1,10 @@
-"""components/rds_database.py: a private, encrypted, backed-up RDS whose password RDS keeps."""
+"""components/aws/rds_database.py: a private, encrypted, backed-up RDS whose password RDS keeps."""
 
 from __future__ import annotations
 
 import pytest
 
-from components.rds_database import RdsDatabase, RdsDatabaseArgs
+from components.aws.rds_database import RdsDatabase, RdsDatabaseArgs
 from pulumi_mocks import SECRET_ARN
 
 

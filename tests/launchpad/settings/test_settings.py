@@ -10,7 +10,7 @@ import yaml
 from launchpad import settings as s
 from launchpad.settings import ConfigError, validate
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7 ops@laptop"
 
 

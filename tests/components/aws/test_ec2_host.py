@@ -1,4 +1,4 @@
-"""components/ec2_host.py: the instance's hardening, user-data encoding and AMI choice."""
+"""components/aws/ec2_host.py: the instance's hardening, user-data encoding and AMI choice."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import gzip
 
 import pytest
 
-from components.ec2_host import DEBIAN_OWNER, Ec2Host, Ec2Placement, architecture
+from components.aws.ec2_host import DEBIAN_OWNER, Ec2Host, Ec2Placement, architecture
 from components.host import HostArgs
 
 USER_DATA = "#cloud-config\npackages: [nginx]\n"

@@ -1,4 +1,4 @@
-"""components/remote_env.py: the secret env file travels over SSH on stdin, and the script really writes it."""
+"""components/digitalocean/remote_env.py: the secret env file travels over SSH on stdin, and the script really writes it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from components.remote_env import RemoteEnv, RemoteEnvArgs, env_file_text, install_script
+from components.digitalocean.remote_env import RemoteEnv, RemoteEnvArgs, env_file_text, install_script
 
 URL = "postgresql://app:s3cret@db.internal:25060/app?sslmode=require"
 

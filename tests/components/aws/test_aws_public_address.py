@@ -1,10 +1,10 @@
-"""components/aws_public_address.py: the Elastic IP moves only after what it waits for."""
+"""components/aws/public_address.py: the Elastic IP moves only after what it waits for."""
 
 from __future__ import annotations
 
 import pulumi
 
-from components.aws_public_address import AwsPublicAddress, AwsPublicAddressArgs
+from components.aws.public_address import AwsPublicAddress, AwsPublicAddressArgs
 
 
 def test_association_waits_for_the_gate_and_names_the_host(run) -> None:

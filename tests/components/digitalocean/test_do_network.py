@@ -1,8 +1,8 @@
-"""components/do_network.py: the VPC, the host tag and the cloud firewall on it."""
+"""components/digitalocean/network.py: the VPC, the host tag and the cloud firewall on it."""
 
 from __future__ import annotations
 
-from components.do_network import DoNetwork, DoNetworkArgs
+from components.digitalocean.network import DoNetwork, DoNetworkArgs
 
 WORLD = ["0.0.0.0/0", "::/0"]
 

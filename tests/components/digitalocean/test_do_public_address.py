@@ -1,10 +1,10 @@
-"""components/do_public_address.py: the reserved IP moves only after what it waits for."""
+"""components/digitalocean/public_address.py: the reserved IP moves only after what it waits for."""
 
 from __future__ import annotations
 
 import pulumi
 
-from components.do_public_address import DoPublicAddress, DoPublicAddressArgs
+from components.digitalocean.public_address import DoPublicAddress, DoPublicAddressArgs
 
 
 def test_assignment_waits_for_the_gate_and_names_the_droplet(run) -> None:

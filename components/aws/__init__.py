@@ -1,0 +1,1 @@
+"""AWS components: network, host role, EC2 host, RDS database, Elastic IP (one ComponentResource per module)."""

@@ -1,0 +1,2 @@
+"""DigitalOcean components: network, SSH keys, droplet host, Managed PostgreSQL, reserved IP, and the
+over-SSH env delivery (one ComponentResource per module)."""
