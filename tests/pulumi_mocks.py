@@ -39,6 +39,13 @@ DO_DB_PRIVATE_HOST = "private-launchpad-db-do-user-1-0.b.db.ondigitalocean.com"
 DO_DB_PUBLIC_HOST = "launchpad-db-do-user-1-0.b.db.ondigitalocean.com"
 DEPLOY_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDeployKeyMockMockMockMockMockMockMockMock"
 DEPLOY_PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nmock\n-----END OPENSSH PRIVATE KEY-----\n"
+SPACES_ACCESS_KEY = "DO00MOCKSPACESREADKEY"
+SPACES_SECRET_KEY = "mock-spaces-secret-Xq7v"
+"""What the mocked SpacesKey answers: tests look for it where it must not be (user-data)."""
+ENROLL_HEX = "e7" * 32
+HOST_PRIVATE_KEY = bytes(range(1, 33))
+"""A fixed X25519 private key for the mocked droplet; HOST_PUBLIC_KEY is its public half (base64)."""
+HOST_PUBLIC_KEY = "B6N8vBQgk8i3VdwbEOhstCY3StFqqFPtC9/AsrhtHHw="
 SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7mockmockmockmockmockmockmockmockmockmock ops@laptop"
 
 
@@ -70,12 +77,29 @@ def _computed(typ: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
         "digitalocean:index/databaseUser:DatabaseUser": {"password": DB_PASSWORD},
         "tls:index/privateKey:PrivateKey": {"publicKeyOpenssh": DEPLOY_PUBLIC_KEY + "\n", "privateKeyOpenssh": DEPLOY_PRIVATE_KEY},
         # `launchpad local up --json` (components/local_host.py) answers the machine's status; launchpad.wait, a line.
-        "command:local:Command": {"stdout": json.dumps({"address": LOCAL_IP, "database_address": None})
-                                  if "--json" in str(inputs.get("create")) else "healthy", "stderr": ""},
+        "command:local:Command": {"stdout": _local_command_stdout(str(inputs.get("create"))), "stderr": ""},
         "command:remote:Command": {"stdout": "", "stderr": ""},
         "random:index/randomPassword:RandomPassword": {"result": DB_PASSWORD},
+        # Release stores (components/aws/release_store.py, components/digitalocean/release_store.py).
+        "aws:s3/bucket:Bucket": {"bucket": f"{name}-a1b2c3d", "arn": f"arn:aws:s3:::{name}-a1b2c3d"},
+        "aws:secretsmanager/secret:Secret": {"arn": f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:{name}-AbCdEf"},
+        "digitalocean:index/spacesBucket:SpacesBucket": {"name": inputs.get("name", f"{name}-a1b2c3d")},
+        "digitalocean:index/spacesKey:SpacesKey": {"accessKey": SPACES_ACCESS_KEY, "secretKey": SPACES_SECRET_KEY},
+        "random:index/randomId:RandomId": {"hex": ENROLL_HEX, "b64Std": "mock", "b64Url": "mock", "dec": "1"},
     }
     return table.get(typ, {})
+
+
+def _local_command_stdout(create: str) -> str:
+    """`launchpad local up --json` answers the machine's status; the release stamp a time; enrollment
+    the droplet's public key; launchpad.wait and the rest a line."""
+    if "--json" in create:
+        return json.dumps({"address": LOCAL_IP, "database_address": None})
+    if create.startswith("date -u"):
+        return "2026-01-02T03:04:05Z\n"
+    if "launchpad.release.enroll" in create:
+        return HOST_PUBLIC_KEY + "\n"
+    return "healthy"
 
 
 class LaunchpadMocks(pulumi.runtime.Mocks):

@@ -1,0 +1,172 @@
+"""The stack's release store on DigitalOcean, and the delivery of its secrets to a droplet.
+
+DigitalOcean has no instance identity, so nothing the droplet could be authorised with is
+in user-data; instead the droplet makes its own key pair and the deployer seals to it
+(launchpad/release/sealed.py, contract in /work/plan.md). Two components, since the key
+exists only once the droplet runs:
+
+DoReleaseStore (before the droplet) creates:
+- digitalocean.SpacesBucket (ACL private, versioning on, old versions expire after 30 days,
+  `force_destroy`: it holds only rebuildable releases; Spaces encrypts data at rest);
+- digitalocean.SpacesKey with one grant: `read` on this bucket only;
+- random.RandomId `enroll` (the HMAC key the droplet's key announcement is checked with; it
+  goes in user-data and authorises nothing) and random.RandomPassword `seal-seed` (makes
+  sealing deterministic, so unchanged secrets show no diff); both secret in Pulumi's state;
+- under `<stack>/`: the artifact and the manifest (digitalocean.SpacesBucketObject, private,
+  kept in the bucket when replaced, for rollback).
+
+DoReleaseDelivery (after the droplet) creates:
+- command.local.Command `enroll`: fetches the droplet's public key from its own address and
+  checks its MAC (launchpad/release/enroll.py); runs again only for a new droplet;
+- `<stack>/hosts/<key_id>.sealed` (public-read: ciphertext only): the read-only Spaces key,
+  sealed to the droplet; `<stack>/secrets/<version>.<key_id>.sealed` (private): app.secrets;
+- the pointer `<stack>/releases/desired.json`, once artifact, manifest and secrets are there.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_command as command
+import pulumi_digitalocean as digitalocean
+import pulumi_random as random
+
+from components.readiness import python_command
+from components.release import ReleaseArgs, manifest_json, pointer_json, released_at
+from launchpad.release.enroll import ENROLL_ENV
+from launchpad.release.sealed import key_id, seal
+from launchpad.settings import PROJECT_ROOT
+
+NONCURRENT_DAYS = 30
+
+
+def endpoint(region: str) -> str:
+    return f"https://{region}.digitaloceanspaces.com"
+
+
+def bucket_name_for(name: str) -> str:
+    return re.sub(r"[^a-z0-9-]+", "-", f"{name}-releases".lower()).strip("-")
+
+
+@dataclass
+class DoReleaseStoreArgs(ReleaseArgs):
+    region: str = "nyc3"
+
+
+class DoReleaseStore(pulumi.ComponentResource):
+    """A private, versioned Spaces bucket with the stack's releases and a read-only key for it."""
+
+    bucket: digitalocean.SpacesBucket
+    bucket_name: pulumi.Output[str]
+    endpoint: str
+    read_key: digitalocean.SpacesKey
+    enroll_hex: pulumi.Output[str]
+    seal_seed: pulumi.Output[str]
+    objects: list[pulumi.Resource]
+
+    def __init__(self, name: str, args: DoReleaseStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("launchpad:releases:DoReleaseStore", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.args = args
+        self.endpoint = endpoint(args.region)
+        self.bucket = digitalocean.SpacesBucket(
+            bucket_name_for(name), region=args.region, acl="private", force_destroy=True,
+            versioning=digitalocean.SpacesBucketVersioningArgs(enabled=True),
+            lifecycle_rules=[digitalocean.SpacesBucketLifecycleRuleArgs(
+                enabled=True, abort_incomplete_multipart_upload_days=1,
+                noncurrent_version_expiration=digitalocean.SpacesBucketLifecycleRuleNoncurrentVersionExpirationArgs(
+                    days=NONCURRENT_DAYS))],
+            opts=child)
+        self.bucket_name = self.bucket.name
+        self.read_key = digitalocean.SpacesKey(
+            f"{name}-releases-read", name=f"{name}-releases-read",
+            grants=[digitalocean.SpacesKeyGrantArgs(bucket=self.bucket.name, permission="read")], opts=child)
+        enroll = random.RandomId(f"{name}-enroll", byte_length=32,
+                                 opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["hex", "b64Std", "b64Url", "dec"]))
+        self.enroll_hex = pulumi.Output.secret(enroll.hex)
+        self.seal_seed = random.RandomPassword(f"{name}-seal-seed", length=48, special=False, opts=child).result
+
+        at = released_at(name, args.manifest.id, self)
+        self.released_at = at
+        kept = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
+        prefix = args.stack
+        artifact = digitalocean.SpacesBucketObject(
+            f"{name}-artifact", bucket=self.bucket.name, region=args.region, acl="private",
+            key=f"{prefix}/artifacts/{args.artifact.sha256}.tar.gz", source=str(args.artifact.path),
+            content_type="application/gzip", opts=kept)
+        manifest = digitalocean.SpacesBucketObject(
+            f"{name}-manifest", bucket=self.bucket.name, region=args.region, acl="private",
+            key=f"{prefix}/releases/{args.manifest.id}.json", content=manifest_json(args.manifest, at),
+            content_type="application/json", opts=kept)
+        self.objects = [artifact, manifest]
+        self.register_outputs({"bucket_name": self.bucket_name, "endpoint": self.endpoint})
+
+
+def enroll_command(address: str, domain: str | None, timeout: int = 900) -> str:
+    argv = [python_command(), "-m", "launchpad.release.enroll", f"http://{address}", "--timeout", str(timeout)]
+    if domain:
+        argv += ["--host", domain]
+    return " ".join(shlex.quote(a) for a in argv)
+
+
+def _sealed_secrets(public_b64: str, values: Mapping[str, str], aad: str, seed: str) -> str:
+    plaintext = json.dumps(dict(sorted(values.items())), sort_keys=True).encode()
+    return seal(base64.b64decode(public_b64), plaintext, aad.encode(), seed.encode())
+
+
+@dataclass
+class DoReleaseDeliveryArgs:
+    store: DoReleaseStore
+    host_id: pulumi.Input[str]
+    address: pulumi.Input[str]
+    """The droplet's own address (not the reserved IP)."""
+    domain: str | None = None
+
+
+class DoReleaseDelivery(pulumi.ComponentResource):
+    """Seals the read key and the secrets to the droplet's own key, then points it at the release."""
+
+    host_key: pulumi.Output[str]
+    pointer: digitalocean.SpacesBucketObject
+
+    def __init__(self, name: str, args: DoReleaseDeliveryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("launchpad:releases:DoReleaseDelivery", name, None, opts)
+        store, rel = args.store, args.store.args
+        prefix, region = rel.stack, rel.region
+        enroll = command.local.Command(
+            f"{name}-enroll", create=pulumi.Output.from_input(args.address).apply(lambda a: enroll_command(a, args.domain)),
+            dir=str(PROJECT_ROOT), environment={ENROLL_ENV: store.enroll_hex}, triggers=[args.host_id],
+            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["stderr"]))
+        self.host_key = enroll.stdout.apply(lambda out: (out or "").strip())
+        key = self.host_key.apply(lambda b64: key_id(base64.b64decode(b64)))
+
+        credentials = pulumi.Output.all(self.host_key, key, store.read_key.access_key, store.read_key.secret_key,
+                                        store.seal_seed).apply(
+            lambda v: seal(base64.b64decode(v[0]), json.dumps({"access_key_id": v[2], "secret_access_key": v[3]},
+                                                              sort_keys=True).encode(),
+                           f"{prefix}/hosts/{v[1]}".encode(), v[4].encode()))
+        hosts = digitalocean.SpacesBucketObject(
+            f"{name}-host-credentials", bucket=store.bucket.name, region=region, acl="public-read",
+            key=key.apply(lambda k: f"{prefix}/hosts/{k}.sealed"), content=credentials,
+            content_type="application/json", opts=pulumi.ResourceOptions(parent=self))
+
+        version = rel.manifest.secrets.version or "none"
+        sealed = pulumi.Output.all(self.host_key, rel.secrets, store.seal_seed).apply(
+            lambda v: _sealed_secrets(v[0], v[1], f"{prefix}/secrets/{version}", v[2]))
+        secrets = digitalocean.SpacesBucketObject(
+            f"{name}-secrets", bucket=store.bucket.name, region=region, acl="private",
+            key=key.apply(lambda k: f"{prefix}/secrets/{version}.{k}.sealed"), content=sealed,
+            content_type="application/json", opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True))
+
+        self.pointer = digitalocean.SpacesBucketObject(
+            f"{name}-desired", bucket=store.bucket.name, region=region, acl="private",
+            key=f"{prefix}/releases/desired.json", content=pointer_json(rel.manifest.id, store.released_at),
+            content_type="application/json", cache_control="no-store",
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*store.objects, hosts, secrets]))
+        self.register_outputs({"host_key": self.host_key})
