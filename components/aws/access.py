@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from launchpad.ops import access as access_record
+
 SSH_PORT = 22
 MAX_TUNNEL_S = 3600
 
@@ -100,5 +102,13 @@ class AwsAccess(pulumi.ComponentResource):
         self.endpoint_id = self.endpoint.id
         self.host_security_group_id = host_sg.id
         self.operator_policy_arn = policy.arn
+        self.admin_user = args.admin_user
         self.register_outputs({"endpoint_id": self.endpoint_id, "host_security_group_id": self.host_security_group_id,
                                "operator_policy_arn": self.operator_policy_arn})
+
+    def access_output(self, region: str, hosts: list[tuple[str, pulumi.Input[str], pulumi.Input[str]]]) -> pulumi.Output[dict]:
+        """The stack's `access` output (launchpad/ops/access.py): hosts as (name, instance id, private address)."""
+        flat = [value for _, instance_id, address in hosts for value in (instance_id, address)]
+        names = [name for name, _, _ in hosts]
+        return pulumi.Output.all(*flat).apply(lambda v: access_record.eice(
+            self.admin_user, region, [(n, str(v[2 * i]), str(v[2 * i + 1])) for i, n in enumerate(names)]))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_tls as tls
 
+from launchpad.ops import access as access_record
 from launchpad.render.access import with_host_key
 
 
@@ -38,3 +39,9 @@ class DoAccess(pulumi.ComponentResource):
         """The cloud-config with the host key in cloud-init's `ssh_keys` (a secret: it holds the private key)."""
         return pulumi.Output.secret(pulumi.Output.all(user_data, self.host_private_key, self.host_public_key).apply(
             lambda v: with_host_key(v[0], v[1], v[2])))
+
+    def access_output(self, admin_user: str, hosts: list[tuple[str, pulumi.Input[str]]]) -> pulumi.Output[dict]:
+        """The stack's `access` output (launchpad/ops/access.py): hosts as (name, address sshd answers on)."""
+        names = [name for name, _ in hosts]
+        return pulumi.Output.all(self.host_public_key, *(address for _, address in hosts)).apply(lambda v: access_record.ssh(
+            admin_user, str(v[0]), [(n, str(v[1 + i])) for i, n in enumerate(names)]))

@@ -93,3 +93,18 @@ def test_do_host_key_is_ed25519_and_reaches_cloud_init_as_a_secret(run) -> None:
     doc = yaml.safe_load(program.outputs["user_data"])
     assert doc["ssh_keys"] == {"ed25519_private": DEPLOY_PRIVATE_KEY, "ed25519_public": DEPLOY_PUBLIC_KEY}
     assert doc["packages"] == ["nginx"]
+
+
+def test_access_outputs_have_the_shape_the_cli_reads(run) -> None:
+    from launchpad.ops.access import parse
+
+    def program():
+        aws_access = AwsAccess("prod", AwsAccessArgs(vpc_id="vpc-1", subnet_id="subnet-pub", stack="prod"))
+        pulumi.export("aws", aws_access.access_output("eu-west-1", [("web", pulumi.Output.from_input("i-0abc"), "10.0.0.10")]))
+        do_access = DoAccess("staging")
+        pulumi.export("do", do_access.access_output("ops", [("web", pulumi.Output.from_input("198.51.100.20"))]))
+    program = run(program)
+    aws_record = parse("prod", {"access": program.outputs["aws"]})
+    assert (aws_record.transport, aws_record.region, aws_record.hosts[0].instance_id) == ("eice", "eu-west-1", "i-0abc")
+    do_record = parse("staging", {"access": program.outputs["do"]})
+    assert (do_record.transport, do_record.host_key, do_record.hosts[0].address) == ("ssh", DEPLOY_PUBLIC_KEY, "198.51.100.20")
