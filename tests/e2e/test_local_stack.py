@@ -11,6 +11,7 @@ import pytest
 
 from facts import fact
 
+from launchpad import wait
 from launchpad.local import machine
 from launchpad.local import stack as local_stack
 from launchpad.settings import Settings
@@ -150,7 +151,7 @@ def test_machine_reboots_and_serves_again(e2e_stack: local_stack.StackStatus) ->
     assert e2e_stack.address
     started = time.monotonic()
     machine.reboot(local_stack.web_name("e2e"), deadline_s=120)
-    machine.wait_http(f"http://{e2e_stack.address}/healthz", 120, host_header="rocket.test")
+    wait.until_healthy(f"http://{e2e_stack.address}/healthz", "rocket.test", database=True, timeout=120, interval=0.25)
     fact(f"reboot: serving again {time.monotonic() - started:.1f} s after the reboot was asked")
     status, _, body = get(e2e_stack.address, "/healthz", host="rocket.test")
     assert status == 200 and json.loads(body)["database"] == "ok"

@@ -68,9 +68,8 @@ def base_tree() -> Iterator[Path]:
 
 
 def _serving(url: str, deadline_s: float) -> None:
-    """launchpad.wait, as `launchpad local up` waits: until url answers 200."""
-    last = wait.wait(url, timeout=deadline_s, interval=0.25)
-    assert last.healthy, f"{url} not serving after {deadline_s} s: {last.seen}"
+    """Until url answers 200, through the health waiter `launchpad local up` uses."""
+    wait.until_healthy(url, timeout=deadline_s, interval=0.25)
 
 
 def _fetch(url: str) -> tuple[str, str]:

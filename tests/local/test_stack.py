@@ -7,23 +7,23 @@ from typing import Any
 import pytest
 import yaml
 
+from launchpad import local_plan, wait
 from launchpad.local import machine
 from launchpad.local import stack
-from launchpad import wait
 from launchpad.settings import validate
 
 
 @pytest.fixture
 def booted(monkeypatch: pytest.MonkeyPatch, tmp_path) -> list[dict[str, Any]]:
-    """Stubs the machine layer and records every `up`."""
+    """Stubs the machine layer and the health wait, and records every `up` and wait."""
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(stack, "STACKS_DIR", tmp_path)
     monkeypatch.setattr(machine, "ensure_base", lambda **_: tmp_path)
     monkeypatch.setattr(machine, "status", lambda name: None)
     monkeypatch.setattr(machine, "allow", lambda *a: calls.append({"allow": a}))
-    monkeypatch.setattr(machine, "run", lambda *a, **k: None)
+    monkeypatch.setattr(machine, "run", lambda *a, **k: calls.append({"run": a, **k}))
     monkeypatch.setattr(machine, "wait_cloud_init", lambda *a: None)
-    monkeypatch.setattr(wait, "wait", lambda *a, **k: wait.Probe(True, "HTTP 200"))
+    monkeypatch.setattr(wait, "until_healthy", lambda *a, **k: calls.append({"health": a, **k}) or 0.1)
 
     def up(spec: machine.MachineSpec, **kwargs: Any) -> machine.MachineState:
         calls.append({"spec": spec, **kwargs})
@@ -34,9 +34,22 @@ def booted(monkeypatch: pytest.MonkeyPatch, tmp_path) -> list[dict[str, Any]]:
     return calls
 
 
+def specs(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [c for c in calls if "spec" in c]
+
+
+def test_boot_boots_exactly_the_user_data_it_is_given(booted: list[dict[str, Any]]) -> None:
+    user_data = "#cloud-config\npackages: [nginx]\n"
+    stack.boot(local_plan.LocalPlan("t", "rocket", domain="rocket.test"), user_data, progress=lambda _: None)
+    (web,) = specs(booted)
+    assert web["spec"].name == "lp-t" and web["spec"].user_data == user_data
+    [health] = [c for c in booted if "health" in c]
+    assert health["health"] == ("http://10.213.0.6/healthz", "rocket.test") and health["database"] is False
+
+
 def test_prebake_boots_each_machine_on_its_own_packages(booted: list[dict[str, Any]]) -> None:
     stack.up(validate({"launchpad:database": {"enabled": True}}, "t"), progress=lambda _: None, prebake=True)
-    web, db = [c for c in booted if "spec" in c]
+    web, db = specs(booted)
     for call in (web, db):
         assert call["extra_packages"] == yaml.safe_load(call["spec"].user_data)["packages"]
     assert "nginx" in web["extra_packages"] and "postgresql-15" in db["extra_packages"]
@@ -44,14 +57,28 @@ def test_prebake_boots_each_machine_on_its_own_packages(booted: list[dict[str, A
 
 def test_without_prebake_machines_install_at_first_boot(booted: list[dict[str, Any]]) -> None:
     stack.up(validate({}, "t"), progress=lambda _: None)
-    (web,) = [c for c in booted if "spec" in c]
+    (web,) = specs(booted)
     assert web["extra_packages"] == []
 
 
 def test_database_admits_the_web_machine_and_password_stays_out_of_user_data(booted: list[dict[str, Any]]) -> None:
     stack.up(validate({"launchpad:database": {"enabled": True}}, "t"), progress=lambda _: None)
-    web, db = [c for c in booted if "spec" in c]
+    web, db = specs(booted)
     password = db["spec"].files["/etc/launchpad/db-password"][0].decode()
     assert len(password) >= 24 and password not in web["spec"].user_data and password not in db["spec"].user_data
     assert {"allow": ("lp-t", "lp-t-db", 5432)} in booted
     assert "host app app 10.213.0.6/32 scram-sha-256" in db["spec"].user_data
+    # The app gets the URL in a root-only file, and is healthy only when it reaches the database.
+    [env] = [c for c in booted if "run" in c and "input" in c]
+    assert env["input"].startswith("DATABASE_URL=postgresql://app:") and "@10.213.0.10:5432/app" in env["input"]
+    [health] = [c for c in booted if "health" in c]
+    assert health["database"] is True
+
+
+def test_the_password_from_pulumi_wins(booted: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(local_plan.PASSWORD_ENV, "from-pulumi/random@1")
+    stack.up(validate({"launchpad:database": {"enabled": True}}, "t"), progress=lambda _: None)
+    _, db = specs(booted)
+    assert db["spec"].files["/etc/launchpad/db-password"][0] == b"from-pulumi/random@1"
+    [env] = [c for c in booted if "run" in c and "input" in c]
+    assert "app:from-pulumi%2Frandom%401@" in env["input"]  # quoted: the URL parses back to the same password
