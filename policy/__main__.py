@@ -1,4 +1,4 @@
-"""Launchpad's policy pack: `pulumi preview --policy-pack policy`. The policies live in launchpad_policies.py."""
+"""Launchpad's policy pack: `pulumi preview --policy-pack policy`. The policies live in the launchpad_policies package."""
 
 from pulumi_policy import EnforcementLevel, PolicyPack
 

@@ -8,7 +8,7 @@ from launchpad.render.bootstrap import ADMIN_USER
 from launchpad.settings import Settings
 
 PRODUCTION_TAG = "launchpad:production"
-"""Read by the policy pack (policy/launchpad_policies.py): production checks apply to tagged resources."""
+"""Read by the policy pack (policy/launchpad_policies/): production checks apply to tagged resources."""
 
 
 def aws_tags(settings: Settings) -> dict[str, str]:

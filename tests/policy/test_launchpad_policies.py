@@ -1,4 +1,4 @@
-"""Each policy of policy/launchpad_policies.py passes good resources and fires on bad ones, with its message."""
+"""Each policy of policy/launchpad_policies/ passes good resources and fires on bad ones, with its message."""
 
 from __future__ import annotations
 
