@@ -142,10 +142,10 @@ def _status_text(report: dict[str, Any]) -> str:
 def logs(stack: StackOpt = "dev",
          follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new lines.")] = False,
          since: Annotated[str | None, typer.Option(help="From how long ago: 10m, 2h, 1d, or a time.")] = None,
-         unit: Annotated[list[str] | None, typer.Option("--unit", "-u", help="app, nginx, bootstrap, release (repeatable).")] = None,
+         unit: Annotated[list[str] | None, typer.Option("--unit", "-u", help="app, nginx, access, bootstrap, release (repeatable).")] = None,
          lines: Annotated[int, typer.Option("--lines", "-n", help="Lines to show without --since.")] = remote.DEFAULT_LINES,
          host: HostOpt = None) -> None:
-    """The journal of the app (both blue/green slots), Nginx and the release agent; or cloud-init's output."""
+    """The app (both blue/green slots), Nginx, its access log and the release agent; or cloud-init's output."""
     settings = load_settings(stack)
     try:
         operation = remote.logs(settings.app.unix_name, unit or remote.DEFAULT_LOG_UNITS, follow=follow, since=since, lines=lines)

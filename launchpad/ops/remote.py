@@ -8,7 +8,8 @@ command travels; launchpad/ops/targets.py does.
 Units, in the user's words:
 - app: the app's blue/green slots `<app>@a.service` / `<app>@b.service` (and a host
   from before releases, `<app>.service`);
-- nginx: `nginx.service`;
+- nginx: `nginx.service` (its errors, reloads, config tests);
+- access: Nginx's access log, one line per request (`/var/log/nginx/access.log`, a file);
 - bootstrap: cloud-init's output (`/var/log/cloud-init-output.log`; in the journal,
   the cloud-init stages' units, which carry the same lines);
 - release: the release agent, `launchpad-agent.service`.
@@ -24,9 +25,10 @@ from dataclasses import dataclass
 AGENT = "launchpad-agent"
 STATUS_FILE = "/var/lib/launchpad/release/status.json"
 BOOTSTRAP_LOG = "/var/log/cloud-init-output.log"
+ACCESS_LOG = "/var/log/nginx/access.log"
 CLOUD_INIT_UNITS = ("cloud-init-local.service", "cloud-init.service", "cloud-config.service", "cloud-final.service")
-UNITS = ("app", "nginx", "bootstrap", "release")
-DEFAULT_LOG_UNITS = ("app", "nginx", "release")
+UNITS = ("app", "nginx", "access", "bootstrap", "release")
+DEFAULT_LOG_UNITS = ("app", "nginx", "access", "release")
 DEFAULT_LINES = 200
 _RELATIVE = re.compile(r"^(\d+)\s*(s|sec|m|min|h|d|w)$")
 
@@ -84,22 +86,46 @@ def journal_since(since: str) -> str:
     return text
 
 
+def _tail(path: str, lines: int, follow: bool) -> list[str]:
+    return ["tail", "-n", str(lines), *(["-F"] if follow else []), path]
+
+
 def logs(app: str, units: Sequence[str] = DEFAULT_LOG_UNITS, follow: bool = False, since: str | None = None,
          lines: int = DEFAULT_LINES) -> Remote:
-    """The journal of the chosen units, merged by time; `bootstrap` alone (no --since)
-    reads cloud-init's output file itself, which outlives a volatile journal."""
+    """The journal of the chosen units, merged by time, then the access log (a file).
+    `bootstrap` alone without --since reads cloud-init's output file, which outlives a
+    volatile journal. --since reads the journal only: asked with `access` alone it is refused,
+    and the default set then leaves the access log out."""
     if lines < 1:
         raise OpsError(f"--lines: {lines} is not valid; give 1 or more")
     chosen = list(dict.fromkeys(units or DEFAULT_LOG_UNITS))
+    for unit in chosen:
+        if unit not in UNITS:
+            raise OpsError(f"--unit: {unit!r} is not a unit; valid: {', '.join(UNITS)}")
     if chosen == ["bootstrap"] and since is None:
-        return Remote(("tail", "-n", str(lines), *(("-F",) if follow else ()), BOOTSTRAP_LOG))
-    argv = ["journalctl", "--no-pager", "--output", "short-iso"]
-    argv += ["--since", journal_since(since)] if since is not None else ["--lines", str(lines)]
-    if follow:
-        argv.append("--follow")
-    for name in journal_units(app, chosen):
-        argv += ["--unit", name]
-    return Remote(tuple(argv))
+        return Remote(tuple(_tail(BOOTSTRAP_LOG, lines, follow)))
+    if since is not None and "access" in chosen:
+        if not units or list(units) == list(DEFAULT_LOG_UNITS):
+            chosen.remove("access")
+        else:
+            raise OpsError("--since reads the journal; the access log is a file: use --unit access with --lines or --follow")
+    parts: list[list[str]] = []
+    journal = [u for u in chosen if u != "access"]
+    if journal:
+        argv = ["journalctl", "--no-pager", "--output", "short-iso"]
+        argv += ["--since", journal_since(since)] if since is not None else ["--lines", str(lines)]
+        if follow:
+            argv.append("--follow")
+        for name in journal_units(app, journal):
+            argv += ["--unit", name]
+        parts.append(argv)
+    if "access" in chosen:
+        parts.append(_tail(ACCESS_LOG, lines, follow))
+    if len(parts) == 1:
+        return Remote(tuple(parts[0]))
+    # Both at once: one after the other, or, following, side by side until interrupted.
+    script = (" & ".join(shlex.join(p) for p in parts) + " & wait") if follow else "; ".join(shlex.join(p) for p in parts)
+    return Remote(("sh", "-c", script))
 
 
 def _with_live(field: str, command: str) -> Remote:

@@ -14,7 +14,15 @@ JOURNAL = ["journalctl", "--no-pager", "--output", "short-iso"]
 @pytest.mark.parametrize("build, argv", [
     (lambda: remote.status(), ["launchpad-agent", "status", "--json"]),
     (lambda: remote.logs("rocket"),
-     [*JOURNAL, "--lines", "200", *APP_UNITS, "--unit", "nginx.service", "--unit", "launchpad-agent.service"]),
+     ["sh", "-c", "journalctl --no-pager --output short-iso --lines 200 --unit 'rocket@*.service' --unit rocket.service "
+      "--unit nginx.service --unit launchpad-agent.service; tail -n 200 /var/log/nginx/access.log"]),
+    (lambda: remote.logs("rocket", follow=True),
+     ["sh", "-c", "journalctl --no-pager --output short-iso --lines 200 --follow --unit 'rocket@*.service' "
+      "--unit rocket.service --unit nginx.service --unit launchpad-agent.service & "
+      "tail -n 200 -F /var/log/nginx/access.log & wait"]),
+    (lambda: remote.logs("rocket", since="10m"),
+     [*JOURNAL, "--since", "-10m", *APP_UNITS, "--unit", "nginx.service", "--unit", "launchpad-agent.service"]),
+    (lambda: remote.logs("rocket", ["access"], follow=True), ["tail", "-n", "200", "-F", "/var/log/nginx/access.log"]),
     (lambda: remote.logs("rocket", ["app"], follow=True, since="10m"),
      [*JOURNAL, "--since", "-10m", "--follow", *APP_UNITS]),
     (lambda: remote.logs("rocket", ["nginx"], lines=50), [*JOURNAL, "--lines", "50", "--unit", "nginx.service"]),
@@ -66,7 +74,8 @@ def test_since(since, expected) -> None:
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: remote.logs("rocket", ["db"]), "--unit: 'db' is not a unit; valid: app, nginx, bootstrap, release"),
+    (lambda: remote.logs("rocket", ["db"]), "--unit: 'db' is not a unit; valid: app, nginx, access, bootstrap, release"),
+    (lambda: remote.logs("rocket", ["access"], since="1h"), "--since reads the journal; the access log is a file"),
     (lambda: remote.logs("rocket", since=" "), "--since: empty"),
     (lambda: remote.logs("rocket", lines=0), "--lines: 0 is not valid"),
     (lambda: remote.run([]), "run: no command given"),
