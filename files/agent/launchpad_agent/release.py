@@ -1,0 +1,89 @@
+"""One release, start to finish, under the caller's lock: fetch, install, release command,
+boot the idle slot, health, switch nginx, retire the old slot, record, prune. Any failure
+is recorded (stage, exit code, output tail) and leaves the live release serving."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+
+from launchpad_agent.host import Host
+from launchpad_agent.rules import ID_RE, RELEASE_TIMEOUT_S, SLOTS, Failure, log, now_iso, record, tail, validate_manifest
+from launchpad_agent.state import app_env_hash, load_status, save_status
+from launchpad_agent.store import fetch_secrets
+
+
+def deploy(cfg: dict, store, rid: str, pointer: dict | None = None) -> int:
+    """One release, start to finish; returns the exit code. Holds the lock (caller)."""
+    started, host, status = time.monotonic(), Host(cfg), load_status()
+    stage_t = [started]
+
+    def step(name: str) -> None:
+        now = time.monotonic()
+        log(f"{rid}: {name} ({now - stage_t[0]:.2f} s)")
+        stage_t[0] = now
+
+    live, live_slot = status.get("live"), status.get("slot")
+    slot = "b" if live_slot == "a" else "a"
+    try:
+        raw = store.get(f"releases/{rid}.json") if ID_RE.match(rid) else None
+        if raw is None:
+            raise Failure("fetch", f"release {rid!r} is not in the store {cfg['store']}")
+        manifest = json.loads(raw)
+        problems = validate_manifest(manifest, rid, host.app)
+        if problems:
+            raise Failure("fetch", f"manifest {rid} refused: " + "; ".join(problems))
+        rel = host.extract(store, manifest)
+        env_file = host.env_file(manifest, fetch_secrets(cfg, store, manifest))
+        step("fetched")
+        venv = host.venv(manifest, rel)
+        host.link_state(rel, manifest, venv)
+        step(f"installed (venv {manifest['deps_hash']})")
+        ran_before = any(h["id"] == rid and h["status"] != "failed" for h in status.get("history", []))
+        if manifest.get("release_command") and not ran_before:
+            log(f"{rid}: release command: {manifest['release_command']}")
+            argv = host.sandboxed(rel, env_file, ["/bin/sh", "-c", manifest["release_command"]])
+            try:
+                proc = subprocess.run(argv, capture_output=True, text=True, timeout=RELEASE_TIMEOUT_S + 60)
+            except subprocess.TimeoutExpired as err:
+                raise Failure("release", f"release command still running after {RELEASE_TIMEOUT_S // 60} min", 124,
+                              tail(str(err.stdout or ""))) from None
+            out = tail(proc.stdout + proc.stderr)
+            if proc.returncode != 0:
+                raise Failure("release", f"release command exited {proc.returncode}", proc.returncode, out)
+            step("release command done" + (f":\n{out}" if out else ""))
+        host.start_slot(slot, rel, env_file)
+        step(f"slot {slot} started")
+        host.health(slot, manifest.get("health_path"))
+        step(f"slot {slot} healthy")
+        host.switch(slot, manifest, rel)
+        took = time.monotonic() - started
+        step(f"live on slot {slot}, serving after {took:.2f} s")
+    except Failure as fail:
+        return failed(host, status, rid, slot, fail, pointer, started)
+    except Exception as err:  # noqa: BLE001 - anything unforeseen is a refused release, never a half switch
+        return failed(host, status, rid, slot, Failure("fetch", f"{type(err).__name__}: {err}"), pointer, started)
+    subprocess.run(["systemctl", "enable", "--no-reload", f"{host.app}@{slot}.socket", f"{host.app}@{slot}.service"],
+                   capture_output=True)
+    status = record({**status, "slot": slot, "app_env": app_env_hash()},
+                    {"id": rid, "at": now_iso(), "source_hash": manifest.get("source_hash"), "status": "live",
+                     "took_s": round(took, 2)})
+    save_status(status)
+    if live_slot in SLOTS and live_slot != slot:
+        host.retire(live_slot)
+        step(f"slot {live_slot} ({live}) stopped")
+    save_status(host.prune(status, int(manifest.get("keep") or cfg.get("keep") or 5)))
+    return 0
+
+
+def failed(host: Host, status: dict, rid: str, slot: str, fail: Failure, pointer: dict | None, started: float) -> int:
+    log(f"{rid}: FAILED at {fail.stage}: {fail}" + (f"\n{fail.tail}" if fail.tail else ""), level=3)
+    if fail.stage in ("boot", "health", "switch"):
+        subprocess.run(["systemctl", "stop", f"{host.app}@{slot}.socket", f"{host.app}@{slot}.service"], capture_output=True)
+    status = record(status, {"id": rid, "at": now_iso(), "source_hash": None, "status": "failed",
+                             "took_s": round(time.monotonic() - started, 2)})
+    status["last_failure"] = {"id": rid, "stage": fail.stage, "exit": fail.exit, "message": str(fail), "tail": fail.tail,
+                              "at": now_iso(), "pointer_at": (pointer or {}).get("at")}
+    save_status(status)
+    return 1

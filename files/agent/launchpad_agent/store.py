@@ -1,0 +1,127 @@
+"""Where releases come from: the store (a folder, or S3/Spaces through boto3), the
+release's secrets, and the artifact's safe, hash-verified streaming extraction."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path, PurePosixPath
+
+from launchpad_agent.rules import HEX_RE, MAX_EXTRACT_BYTES, Failure, member_problem
+
+class FileStore:
+    def __init__(self, root: str):
+        self.root = Path(root)
+
+    def get(self, key: str) -> bytes | None:
+        path = self.root / key
+        return path.read_bytes() if path.is_file() else None
+
+    def open(self, key: str):
+        return open(self.root / key, "rb")
+
+
+class S3Store:
+    """S3 (instance role) or Spaces (endpoint + read-only key in the usual AWS env/config)."""
+
+    def __init__(self, url: str, region: str | None, endpoint: str | None):
+        import boto3  # noqa: PLC0415 (only here: the file store needs none of it)
+        bucket, _, prefix = url.removeprefix("s3://").partition("/")
+        self.bucket, self.prefix = bucket, prefix.strip("/")
+        self.client = boto3.client("s3", region_name=region, endpoint_url=endpoint)
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+        except self.client.exceptions.NoSuchKey:
+            return None
+
+    def open(self, key: str):
+        return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
+
+
+def open_store(cfg: dict):
+    url = cfg["store"]
+    if url.startswith("file://"):
+        return FileStore(url.removeprefix("file://"))
+    if url.startswith("s3://"):
+        return S3Store(url, cfg.get("region"), cfg.get("endpoint"))
+    raise Failure("fetch", f"store {url!r}: expected file:///path or s3://bucket/prefix")
+
+
+def fetch_secrets(cfg: dict, store, manifest: dict) -> list[tuple[str, str]]:
+    spec = manifest.get("secrets") or {}
+    names, version = spec.get("names") or [], spec.get("version") or ""
+    if not names:
+        return []
+    kind = (cfg.get("secrets") or {}).get("kind", "file")
+    if kind == "file":
+        raw = store.get(f"secrets/{version}.json") if HEX_RE.match(version) else None
+        values = json.loads(raw) if raw else {}
+    elif kind == "aws-secretsmanager":
+        import boto3  # noqa: PLC0415
+        sec = cfg["secrets"]
+        answer = boto3.client("secretsmanager", region_name=sec.get("region") or cfg.get("region")).get_secret_value(SecretId=sec["arn"])
+        values = json.loads(answer["SecretString"])
+    else:
+        raise Failure("fetch", f"secrets kind {kind!r}: this agent reads file and aws-secretsmanager")
+    missing = [n for n in names if n not in values]
+    if missing:
+        raise Failure("fetch", f"secrets {', '.join(missing)} are named by the release but not in the {kind} secret store")
+    return [(n, str(values[n])) for n in sorted(names)]
+
+
+
+class Hashing:
+    def __init__(self, raw, digest):
+        self.raw, self.digest = raw, digest
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.raw.read(n)
+        self.digest.update(data)
+        return data
+
+
+def safe_extract(fileobj, dest: Path) -> None:
+    """Streams a tar.gz into dest: members checked before anything is written, files opened
+    with O_NOFOLLOW|O_EXCL, symlinks created last so no write can go through one."""
+    import shutil  # noqa: PLC0415 (lazy: only a release unpacks)
+    import tarfile  # noqa: PLC0415
+    links: list[tuple[Path, str]] = []
+    link_names: set[str] = set()
+    total = 0
+    with tarfile.open(fileobj=fileobj, mode="r|gz") as tar:
+        for m in tar:
+            kind = "file" if m.isreg() else "dir" if m.isdir() else "link" if m.issym() else "hardlink" if m.islnk() else "special"
+            name = m.name.removeprefix("./").rstrip("/")
+            if not name:
+                continue
+            problem = member_problem(name, kind, m.linkname)
+            parts = PurePosixPath(name).parts
+            if problem is None and any("/".join(parts[:i]) in link_names for i in range(1, len(parts) + 1)):
+                problem = f"{name!r}: inside or over a symlink member"
+            if problem:
+                raise Failure("fetch", f"artifact refused: {problem}")
+            target = dest / name
+            target.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
+            if kind == "dir":
+                target.mkdir(exist_ok=True, mode=0o750)
+            elif kind == "link":
+                links.append((target, m.linkname))
+                link_names.add(name)
+            else:
+                total += m.size
+                if total > MAX_EXTRACT_BYTES:
+                    raise Failure("fetch", f"artifact refused: more than {MAX_EXTRACT_BYTES >> 30} GiB unpacked")
+                src = tar.extractfile(m)
+                assert src is not None  # a regular file always has a reader
+                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o640 | (0o110 if m.mode & 0o100 else 0))
+                with os.fdopen(fd, "wb") as out:
+                    shutil.copyfileobj(src, out, 1 << 20)
+    for target, linkname in links:
+        if target.exists() or target.is_symlink():
+            raise Failure("fetch", f"artifact refused: {target.relative_to(dest)} is a symlink and something else")
+        target.symlink_to(linkname)

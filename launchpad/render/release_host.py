@@ -1,0 +1,88 @@
+"""The host side of releases, as files: the release agent, its config and timer, the
+blue/green slot units, the slot gunicorn config, the nginx snippets the agent switches,
+and the bootstrap script that brings it all up.
+
+Pure: plain values in, `HostFile`s out, no Pulumi and no app bytes (those come from the
+release store, never from user-data). The bootstrap renderer adds these files to the
+cloud-config; `launchpad render`, the local target and the tests read the very same list.
+
+On the host (the release contract in the README):
+- /usr/local/sbin/launchpad-agent + /usr/local/lib/launchpad-agent/launchpad_agent/*.py
+- /etc/launchpad/agent.json: app, store URL, secrets source, health host, releases kept
+- <app>@.socket / <app>@.service: slots a and b, /run/<app>-<slot>.sock
+- launchpad-agent.service (oneshot `sync`) + launchpad-agent.timer (every 2 s)
+- /etc/<app>/gunicorn.conf.py (one config for every release and slot)
+- /etc/nginx/launchpad/<app>-headers.conf (the headers every app answer carries) and
+  initial/<app>-{live,static}.conf, copied into place by the bootstrap before the first
+  release so nginx starts (the agent owns the real ones)
+- /usr/local/sbin/launchpad-bootstrap, which cloud-init runs last
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from launchpad.render.bootstrap import HostFile
+from launchpad.render.templates import FILES, render_template
+
+AGENT = "/usr/local/sbin/launchpad-agent"
+AGENT_LIB = "/usr/local/lib/launchpad-agent"
+AGENT_CONFIG = "/etc/launchpad/agent.json"
+BOOTSTRAP = "/usr/local/sbin/launchpad-bootstrap"
+NGINX_DIR = "/etc/nginx/launchpad"
+LOCAL_STORE = "file:///var/lib/launchpad/store"
+GRACEFUL_TIMEOUT = 30
+SECRET_KINDS = ("file", "aws-secretsmanager", "spaces")
+
+
+def agent_config(app: str, store: str, *, health_host: str, keep: int = 5, secrets: Mapping[str, Any] | None = None,
+                 region: str | None = None, endpoint: str | None = None) -> dict[str, Any]:
+    """/etc/launchpad/agent.json. No secrets in it: it names where they are."""
+    if not (store.startswith("file:///") or store.startswith("s3://")):
+        raise ValueError(f"store {store!r}: expected file:///path or s3://bucket/prefix")
+    secrets = dict(secrets or {"kind": "file"})
+    if secrets.get("kind") not in SECRET_KINDS:
+        raise ValueError(f"secrets.kind {secrets.get('kind')!r}: expected one of {', '.join(SECRET_KINDS)}")
+    config: dict[str, Any] = {"app": app, "store": store, "secrets": secrets, "health_host": health_host, "keep": keep}
+    if region:
+        config["region"] = region
+    if endpoint:
+        config["endpoint"] = endpoint
+    return config
+
+
+def agent_files() -> list[HostFile]:
+    """The agent as shipped: the entry script and its package, copied verbatim from files/agent/."""
+    root = FILES / "agent"
+    files = [HostFile(AGENT, (root / "launchpad-agent").read_text(), "0755")]
+    for module in sorted((root / "launchpad_agent").glob("*.py")):
+        files.append(HostFile(f"{AGENT_LIB}/launchpad_agent/{module.name}", module.read_text(), "0644"))
+    return files
+
+
+def release_host_files(app: str, agent: Mapping[str, Any], *, tls: bool = False, cert_dir: str = "",
+                       firewall: bool = True, db_env_unit: str | None = None) -> list[HostFile]:
+    """Every release-related file the host needs, in the order cloud-init writes them.
+
+    `agent` is agent_config()'s dict; `db_env_unit` the unit that writes DATABASE_URL at
+    boot (AWS), which slots and the agent start after; `cert_dir` the certificate folder
+    the bootstrap checks when `tls`."""
+    if agent.get("app") != app:
+        raise ValueError(f"agent config app {agent.get('app')!r} differs from the app {app!r}")
+    values = {"app": app, "db_env_unit": db_env_unit, "graceful_timeout": GRACEFUL_TIMEOUT}
+    return [
+        *agent_files(),
+        HostFile(AGENT_CONFIG, json.dumps(dict(agent), indent=2, sort_keys=True) + "\n", "0600"),
+        HostFile(f"/etc/{app}/gunicorn.conf.py", render_template("gunicorn-release.conf.py.j2", **values)),
+        HostFile(f"/etc/systemd/system/{app}@.socket", render_template("app@.socket.j2", **values)),
+        HostFile(f"/etc/systemd/system/{app}@.service", render_template("app@.service.j2", **values)),
+        HostFile("/etc/systemd/system/launchpad-agent.service", render_template("launchpad-agent.service.j2", **values)),
+        HostFile("/etc/systemd/system/launchpad-agent.timer", render_template("launchpad-agent.timer.j2", **values)),
+        HostFile(f"{NGINX_DIR}/{app}-headers.conf", render_template("nginx-headers.conf.j2", app=app, tls=tls)),
+        HostFile(f"{NGINX_DIR}/initial/{app}-live.conf", render_template("nginx-live.conf.j2", app=app)),
+        HostFile(f"{NGINX_DIR}/initial/{app}-static.conf", render_template("nginx-static.conf.j2", app=app)),
+        HostFile(BOOTSTRAP, render_template("bootstrap.sh.j2", app=app, tls=tls, cert_dir=cert_dir, firewall=firewall), "0755"),
+    ]
+
