@@ -131,7 +131,12 @@ def _status_text(report: dict[str, Any]) -> str:
         fail = rel.get("last_failure")
         extra = f"; last failure {fail['id']} at {fail['stage']}" if fail else ""
         where = f"  [{e['index']}] {e['name']} {e['address']}: "
-        lines.append(where + (f"{live}{extra}" if e["reachable"] and "error" not in e else f"unreachable: {e.get('error')}"))
+        if not e["reachable"]:
+            lines.append(where + f"unreachable: {e.get('error')}")
+        elif "error" in e:
+            lines.append(where + f"reached, but the release agent did not answer: {e['error']}")
+        else:
+            lines.append(where + live + extra)
     health = report.get("health")
     if health:
         lines.append(f"  health: HTTP {health['status']} in {health['ms']} ms, X-Launchpad-Release {health.get('release') or '-'}"

@@ -87,3 +87,22 @@ def test_errors(call, message) -> None:
 
 def test_remote_is_frozen() -> None:
     assert Remote(("true",)) == Remote(("true",))
+
+
+@pytest.mark.parametrize("status, code, out", [
+    ('{"live": "3f2a9c1d0e4b", "slot": "b"}', 0, "slot=b"),
+    ('{"live": null, "slot": null}', 3, ""),
+    (None, 3, ""),  # no status file: no release ever went live
+])
+def test_live_lookup_runs_in_a_posix_shell(tmp_path, monkeypatch, status, code, out) -> None:
+    import subprocess
+
+    path = tmp_path / "status.json"
+    if status is not None:
+        path.write_text(status)
+    monkeypatch.setattr(remote, "STATUS_FILE", str(path))
+    cmd = remote._with_live("slot", 'echo "slot=$v"')
+    done = subprocess.run(list(cmd.argv), capture_output=True, text=True)
+    assert (done.returncode, done.stdout.strip()) == (code, out)
+    if code:
+        assert "no live release on this host" in done.stderr
