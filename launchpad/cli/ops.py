@@ -33,6 +33,47 @@ def _fail(err: OpsError) -> typer.Exit:
     return typer.Exit(2)
 
 
+def _heroku(settings: Settings, action: str, **kw: Any) -> None:
+    """A Heroku stack has no host to enter: the same commands go to Heroku's Platform API
+    (launchpad/ops/heroku.py); what Heroku cannot do is refused there, with why."""
+    from launchpad.ops import heroku
+    from launchpad.ops.heroku_api import HerokuApi
+
+    def err(line: str) -> None:
+        typer.echo(line, err=True)
+
+    def write(text: str) -> None:
+        typer.echo(text, nl=False)
+
+    try:
+        if kw.pop("host", None) is not None:
+            raise typer.Exit(heroku.not_available("--host", "Heroku's router picks the dyno", err))
+        outputs = stack_outputs(settings.stack)
+        app = str(outputs.get("app_name") or "")
+        if not app:
+            raise OpsError(f"stack {settings.stack} has no 'app_name' output: run `pulumi up --stack {settings.stack}`")
+        api = HerokuApi.from_env()
+        if action == "status":
+            code = heroku.status(api, app, outputs.get("url"), settings.stack, typer.echo, as_json=kw["as_json"])
+        elif action == "logs":
+            if kw["since"] is not None:
+                code = heroku.not_available("logs --since", "Logplex keeps only the last 1,500 lines", err)
+            else:
+                code = heroku.logs(api, app, typer.echo, kw["units"], follow=kw["follow"], lines=kw["lines"])
+        elif action == "restart":
+            code = heroku.restart(api, app, typer.echo)
+        elif action == "run":
+            code = (heroku.not_available("run --tty", "interactive one-off dynos need `heroku run`", err) if kw["tty"]
+                    else heroku.run(api, app, kw["command"], write, err))
+        elif action == "reload":
+            code = heroku.not_available("reload", "a dyno cannot be sent HUP; `launchpad restart` replaces it", err)
+        else:
+            code = heroku.not_available("ssh", "dynos take no SSH (Heroku Exec is a CLI plugin: `heroku ps:exec`)", err)
+    except OpsError as error:
+        raise _fail(error) from None
+    raise typer.Exit(code)
+
+
 def _connect(stack: str) -> tuple[Settings, Target]:
     settings = load_settings(stack)
     try:
@@ -95,6 +136,8 @@ def _site(settings: Settings, target: Target) -> tuple[str | None, str | None]:
 
 def status(stack: StackOpt = "dev", as_json: Annotated[bool, typer.Option("--json")] = False, host: HostOpt = None) -> None:
     """Hosts, live release, health and URL of a running stack."""
+    if (given := load_settings(stack)).provider == "heroku":
+        _heroku(given, "status", as_json=as_json, host=host)
     settings, target = _connect(stack)
     report: dict[str, Any] = {"stack": stack, "provider": settings.provider, "hosts": []}
     try:
@@ -152,6 +195,8 @@ def logs(stack: StackOpt = "dev",
          host: HostOpt = None) -> None:
     """The app (both blue/green slots), Nginx, its access log and the release agent; or cloud-init's output."""
     settings = load_settings(stack)
+    if settings.provider == "heroku":
+        _heroku(settings, "logs", units=unit or [], follow=follow, since=since, lines=lines, host=host)
     try:
         operation = remote.logs(settings.app.unix_name, unit or remote.DEFAULT_LOG_UNITS, follow=follow, since=since, lines=lines)
     except OpsError as err:
@@ -161,12 +206,18 @@ def logs(stack: StackOpt = "dev",
 
 def restart(stack: StackOpt = "dev", host: HostOpt = None) -> None:
     """A fresh gunicorn master for the live release, blue/green through the agent: no failed request."""
-    _on_hosts(stack, remote.restart(load_settings(stack).app.unix_name), host, default_all=True)
+    settings = load_settings(stack)
+    if settings.provider == "heroku":
+        _heroku(settings, "restart", host=host)
+    _on_hosts(stack, remote.restart(settings.app.unix_name), host, default_all=True)
 
 
 def reload(stack: StackOpt = "dev", host: HostOpt = None) -> None:
     """Graceful reload (HUP) of the live slot: new workers, old ones finish their requests."""
-    _on_hosts(stack, remote.reload(load_settings(stack).app.unix_name), host, default_all=True)
+    settings = load_settings(stack)
+    if settings.provider == "heroku":
+        _heroku(settings, "reload", host=host)
+    _on_hosts(stack, remote.reload(settings.app.unix_name), host, default_all=True)
 
 
 def run(command: Annotated[list[str], typer.Argument(help="The command, after --: launchpad run -- flask db upgrade")],
@@ -178,11 +229,15 @@ def run(command: Annotated[list[str], typer.Argument(help="The command, after --
         operation = remote.run(command, tty=tty)
     except OpsError as err:
         raise _fail(err) from None
+    if (settings := load_settings(stack)).provider == "heroku":
+        _heroku(settings, "run", command=command, tty=tty, host=host)
     _on_hosts(stack, operation, host, default_all=False)
 
 
 def ssh(stack: StackOpt = "dev", host: HostOpt = None) -> None:
     """An interactive shell on the host as the admin user."""
+    if (settings := load_settings(stack)).provider == "heroku":
+        _heroku(settings, "ssh", host=host)
     _on_hosts(stack, remote.shell(), host, default_all=False)
 
 

@@ -99,3 +99,39 @@ def test_ssh_failure_adds_the_transport_hint(cli, monkeypatch) -> None:
     monkeypatch.setattr(cli_ops, "call", lambda target, host, op, **kw: cli_ops.Done(host, 255))
     result = cli("restart", "--stack", "prod")
     assert result.exit_code == 255 and "loopback unreachable" in result.stderr
+
+
+@pytest.fixture
+def heroku_cli(monkeypatch):
+    from launchpad.ops import heroku
+
+    settings = validate({"launchpad:provider": "aws"}, "web").model_copy(update={"provider": "heroku"})
+    monkeypatch.setattr(cli_ops, "load_settings", lambda stack: settings)
+    monkeypatch.setattr(cli_ops, "stack_outputs", lambda stack: {"app_name": "lp-web", "url": "https://lp-web.herokuapp.com/"})
+    monkeypatch.setenv("HEROKU_API_KEY", "test-token")
+    calls = []
+    monkeypatch.setattr(heroku, "run", lambda api, app, argv, write, err: calls.append(("run", app, list(argv))) or 4)
+    monkeypatch.setattr(heroku, "restart", lambda api, app, out: calls.append(("restart", app)) or 0)
+    app = typer.Typer()
+    cli_ops.register(app)
+    return (lambda *args: CliRunner().invoke(app, list(args))), calls
+
+
+def test_heroku_stacks_go_to_the_platform_api(heroku_cli) -> None:
+    invoke, calls = heroku_cli
+    assert invoke("run", "--stack", "web", "--", "flask", "db", "upgrade").exit_code == 4
+    assert invoke("restart", "--stack", "web").exit_code == 0
+    assert calls == [("run", "lp-web", ["flask", "db", "upgrade"]), ("restart", "lp-web")]
+
+
+@pytest.mark.parametrize("args, what", [
+    (["reload"], "reload is not available on Heroku"),
+    (["ssh"], "ssh is not available on Heroku"),
+    (["logs", "--since", "10m"], "logs --since is not available on Heroku"),
+    (["run", "-t", "--", "flask", "shell"], "run --tty is not available on Heroku"),
+    (["run", "--host", "all", "--", "true"], "--host is not available on Heroku"),
+])
+def test_heroku_refuses_what_it_cannot_do(heroku_cli, args, what) -> None:
+    invoke, _ = heroku_cli
+    result = invoke(*args[:1], "--stack", "web", *args[1:])
+    assert result.exit_code == 2 and what in result.stderr
