@@ -26,6 +26,8 @@ from dataclasses import dataclass
 DEFAULT_TIMEOUT = 900.0
 DEFAULT_INTERVAL = 5.0
 REQUEST_TIMEOUT = 10.0
+RELEASE_HEADER = "X-Launchpad-Release"
+"""Nginx adds the live release's id to every app answer; a deploy waits for its own id."""
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,11 @@ class Probe:
     """What came back, for the failure message: status and body start, or the error."""
 
 
-def probe(url: str, host: str | None, database: bool, timeout: float = REQUEST_TIMEOUT) -> Probe:
+def probe(url: str, host: str | None, database: bool, timeout: float = REQUEST_TIMEOUT,
+          release: str | None = None, lenient: bool = False) -> Probe:
+    """One GET. Healthy: HTTP 200 (any answer below 500 when `lenient`, for an app without a
+    health path, whose "/" may redirect or 404 and still prove it serves), with `database` the
+    JSON `"database": "ok"`, with `release` the X-Launchpad-Release header naming that id."""
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"{url!r} is not an http(s) URL")
@@ -59,8 +65,12 @@ def probe(url: str, host: str | None, database: bool, timeout: float = REQUEST_T
     finally:
         conn.close()
     seen = f"HTTP {response.status} {body.strip()[:300]!r}"
-    if response.status != 200:
+    if not (response.status < 500 if lenient else response.status == 200):
         return Probe(False, seen)
+    if release is not None:
+        live = response.getheader(RELEASE_HEADER)
+        if live != release:
+            return Probe(False, f"{seen} (serves release {live or 'none'}; waiting for {release})")
     if database:
         try:
             answer = json.loads(body)
@@ -73,12 +83,14 @@ def probe(url: str, host: str | None, database: bool, timeout: float = REQUEST_T
 
 def wait(url: str, host: str | None = None, database: bool = False, timeout: float = DEFAULT_TIMEOUT,
          interval: float = DEFAULT_INTERVAL, say: Callable[[str], None] = lambda _: None,
-         clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> Probe:
-    """Polls until healthy or `timeout` seconds have passed; returns the last probe."""
+         clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+         release: str | None = None, lenient: bool = False) -> Probe:
+    """Polls `probe` until healthy or `timeout` seconds have passed; returns the last probe."""
     deadline = clock() + timeout
     last_seen = ""
     while True:
-        result = probe(url, host, database, timeout=min(REQUEST_TIMEOUT, max(1.0, deadline - clock())))
+        result = probe(url, host, database, timeout=min(REQUEST_TIMEOUT, max(1.0, deadline - clock())),
+                       release=release, lenient=lenient)
         if result.healthy or clock() >= deadline:
             return result
         if result.seen != last_seen:
@@ -98,11 +110,11 @@ class HealthTimeout(TimeoutError):
 def until_healthy(url: str, host: str | None = None, database: bool = False, timeout: float = DEFAULT_TIMEOUT,
                   interval: float = DEFAULT_INTERVAL, say: Callable[[str], None] = lambda _: None,
                   logs: str | None = None, clock: Callable[[], float] = time.monotonic,
-                  sleep: Callable[[float], None] = time.sleep) -> float:
+                  sleep: Callable[[float], None] = time.sleep, release: str | None = None, lenient: bool = False) -> float:
     """`wait`, for in-process callers: returns the seconds it took, or raises HealthTimeout
     carrying the failure message (and `logs`, how to look at the host)."""
     started = clock()
-    last = wait(url, host, database, timeout, interval, say=say, clock=clock, sleep=sleep)
+    last = wait(url, host, database, timeout, interval, say=say, clock=clock, sleep=sleep, release=release, lenient=lenient)
     if not last.healthy:
         raise HealthTimeout(failure_message(url, host, timeout, last, logs), last)
     return clock() - started
@@ -123,6 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("url", help="health URL on the host's own address, e.g. http://203.0.113.7/healthz")
     parser.add_argument("--host", help="Host header to send (the site's domain; nginx drops other names)")
     parser.add_argument("--database", action="store_true", help='also require the JSON answer "database": "ok"')
+    parser.add_argument("--release", help="also require the X-Launchpad-Release header to name this release id")
+    parser.add_argument("--lenient", action="store_true", help="any answer below 500 counts (an app without a health path)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds before giving up (default %(default)s)")
     parser.add_argument("--interval", type=float, default=DEFAULT_INTERVAL, help="seconds between tries (default %(default)s)")
     parser.add_argument("--logs", help="how to look at the host's logs, printed on failure")
@@ -134,7 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(text, file=sys.stderr, flush=True)
 
     try:
-        last = wait(args.url, args.host, args.database, args.timeout, args.interval, say=say)
+        last = wait(args.url, args.host, args.database, args.timeout, args.interval, say=say,
+                    release=args.release, lenient=args.lenient)
     except ValueError as exc:
         parser.error(str(exc))
     if last.healthy:

@@ -20,9 +20,11 @@ Answer = tuple[int, str]
 class FakeHost:
     """Answers /healthz from a script of answers (the last one repeats) and records the Host headers seen."""
 
-    def __init__(self, answers: list[Answer], only_host: str | None = None) -> None:
+    def __init__(self, answers: list[Answer], only_host: str | None = None, release: str | None = None) -> None:
         self.answers = answers
         self.only_host = only_host
+        self.release = release
+        """Sent as X-Launchpad-Release, as nginx does for the live release."""
         self.hosts: list[str] = []
         self.paths: list[str] = []
         fake = self
@@ -41,6 +43,8 @@ class FakeHost:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
+                if fake.release is not None:
+                    self.send_header(wait.RELEASE_HEADER, fake.release)
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -64,8 +68,8 @@ class FakeHost:
 def host() -> Iterator[Callable[..., FakeHost]]:
     started: list[FakeHost] = []
 
-    def start(answers: list[Answer], only_host: str | None = None) -> FakeHost:
-        fake = FakeHost(answers, only_host)
+    def start(answers: list[Answer], only_host: str | None = None, release: str | None = None) -> FakeHost:
+        fake = FakeHost(answers, only_host, release)
         started.append(fake)
         return fake
 
@@ -185,3 +189,18 @@ def test_until_healthy_raises_with_what_it_saw(host) -> None:
         wait.until_healthy(fake.url, database=True, timeout=0.3, interval=0.05, logs="journalctl -u rocket")
     assert isinstance(err.value, TimeoutError) and not err.value.last.healthy
     assert "expected \"database\": \"ok\"" in str(err.value) and "journalctl -u rocket" in str(err.value)
+
+
+def test_release_waits_for_its_own_id(host) -> None:
+    fake = host([(200, DB_OK)], release="0123456789ab")
+    assert wait.probe(fake.url, None, False, release="0123456789ab").healthy
+    old = wait.probe(fake.url, None, False, release="ba9876543210")
+    assert not old.healthy and "serves release 0123456789ab; waiting for ba9876543210" in old.seen
+    assert not wait.probe(host([(200, DB_OK)]).url, None, False, release="x").healthy
+
+
+@pytest.mark.parametrize("status, healthy", [(200, True), (302, True), (404, True), (500, False), (502, False)])
+def test_lenient_takes_any_answer_below_500(host, status: int, healthy: bool) -> None:
+    fake = host([(status, "")])
+    assert wait.probe(fake.url, None, False, lenient=True).healthy is healthy
+    assert wait.probe(fake.url, None, False).healthy is (status == 200)
