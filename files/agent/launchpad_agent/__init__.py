@@ -2,9 +2,13 @@
 
 Installed by the host bootstrap at /usr/local/sbin/launchpad-agent and run as root
 by launchpad-agent.service (a oneshot, fired every 2 s by launchpad-agent.timer).
-Python 3.11 standard library only; boto3 is imported only for an s3:// store or
-an AWS Secrets Manager secret. The release contract (store layout, manifest,
-status file) is the one in the repository's plan and README.
+Python 3.11 standard library only, no boto3 (S3, Spaces and Secrets Manager are
+signed GETs/POSTs, aws.py). The release contract (store layout, manifest, status
+file) is the one in the repository's plan and README.
+
+Modules: cli (commands; the idle pass loads only cli, state, store, rules), release
+(the flow), host (each step on the host), store (stores, secrets, safe unpacking),
+aws (SigV4), state (status.json, lock), rules (pure: checks, quoting, bookkeeping).
 
 One release, step by step (each a `stage` in status.json on failure):
   fetch    manifest + artifact (sha256 verified while streaming), safe extraction

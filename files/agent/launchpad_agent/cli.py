@@ -10,23 +10,25 @@ from __future__ import annotations
 import json
 import sys
 
-from launchpad_agent.rules import APP_ENV, CONFIG, ENV_DIR, log, refused
-from launchpad_agent.state import app_env_hash, load_status, locked
+from launchpad_agent.rules import APP_ENV, CONFIG, ENV_DIR, Failure, log, refused
+from launchpad_agent.state import app_env_hash, load_status, locked, log_once
 from launchpad_agent.store import open_store
 
 
 def cmd_sync(cfg: dict, wait: bool) -> int:
     if locked(wait) is None:
         return 0  # another run holds the lock; the timer comes back in 2 s
-    store = open_store(cfg)
-    raw = store.get("releases/desired.json")
+    try:
+        store = open_store(cfg)
+        raw = store.get("releases/desired.json")
+    except (Failure, OSError) as err:
+        return log_once(f"cannot read the desired release from {cfg.get('store')}: {err}")
     if raw is None:
         return 0
     try:
         pointer = json.loads(raw)
     except ValueError:
-        log("releases/desired.json is not JSON; waiting for the deployer to rewrite it")
-        return 1
+        return log_once("releases/desired.json is not JSON; waiting for the deployer to rewrite it")
     status, rid = load_status(), str(pointer.get("id"))
     if rid == status.get("live") and status.get("app_env", "") == app_env_hash():
         return 0

@@ -216,7 +216,8 @@ def validate_manifest(data: dict, release_id: str, app: str) -> list[str]:
         if not (isinstance(folder, str) and SAFE_PATH_RE.match(folder) and member_problem(folder, "dir") is None):
             p.append(f"static.{url} {folder!r}: expected a folder inside the app")
     for folder in data.get("writable") or []:
-        if not (isinstance(folder, str) and SAFE_PATH_RE.match(folder) and member_problem(folder.strip("/"), "dir") is None):
+        if not (isinstance(folder, str) and SAFE_PATH_RE.match(folder) and not folder.startswith("/")
+                and member_problem(folder.strip("/"), "dir") is None):
             p.append(f"writable {folder!r}: expected a relative folder inside the app")
     for key in ("workers", "threads"):
         if data.get(key) is not None and not (isinstance(data[key], int) and 0 < data[key] <= 256):

@@ -9,7 +9,9 @@ import os
 import zlib
 from pathlib import Path
 
-from launchpad_agent.rules import APP_ENV, LOCK, STATUS
+from launchpad_agent.rules import APP_ENV, LOCK, STATUS, log
+
+LAST_ERROR = Path("/run/launchpad-agent/last-error")
 
 
 def load_status() -> dict:
@@ -51,3 +53,13 @@ def write_atomic(path: Path, data: bytes, mode: int) -> Path:
         os.fsync(f.fileno())
     os.replace(tmp, path)
     return path
+
+
+def log_once(message: str) -> int:
+    """Logs a sync problem once, not every 2 s while it lasts; returns the exit code 1."""
+    seen = LAST_ERROR.read_text() if LAST_ERROR.is_file() else ""
+    if seen != message:
+        log(message, level=3)
+        LAST_ERROR.parent.mkdir(mode=0o700, exist_ok=True)
+        LAST_ERROR.write_text(message)
+    return 1

@@ -1,4 +1,4 @@
-"""Where releases come from: the store (a folder, or S3/Spaces through boto3), the
+"""Where releases come from: the store (a folder, or S3/Spaces: aws.py), the
 release's secrets, and the artifact's safe, hash-verified streaming extraction."""
 
 from __future__ import annotations
@@ -9,7 +9,10 @@ from pathlib import Path, PurePosixPath
 
 from launchpad_agent.rules import HEX_RE, MAX_EXTRACT_BYTES, Failure, member_problem
 
+
 class FileStore:
+    """A file:///path store: the local target's host folder, bind-mounted read-only."""
+
     def __init__(self, root: str):
         self.root = Path(root)
 
@@ -21,34 +24,13 @@ class FileStore:
         return open(self.root / key, "rb")
 
 
-class S3Store:
-    """S3 (instance role) or Spaces (endpoint + read-only key in the usual AWS env/config)."""
-
-    def __init__(self, url: str, region: str | None, endpoint: str | None):
-        import boto3  # noqa: PLC0415 (only here: the file store needs none of it)
-        bucket, _, prefix = url.removeprefix("s3://").partition("/")
-        self.bucket, self.prefix = bucket, prefix.strip("/")
-        self.client = boto3.client("s3", region_name=region, endpoint_url=endpoint)
-
-    def _key(self, key: str) -> str:
-        return f"{self.prefix}/{key}" if self.prefix else key
-
-    def get(self, key: str) -> bytes | None:
-        try:
-            return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
-        except self.client.exceptions.NoSuchKey:
-            return None
-
-    def open(self, key: str):
-        return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
-
-
 def open_store(cfg: dict):
     url = cfg["store"]
     if url.startswith("file://"):
         return FileStore(url.removeprefix("file://"))
     if url.startswith("s3://"):
-        return S3Store(url, cfg.get("region"), cfg.get("endpoint"))
+        from launchpad_agent.aws import S3Store  # noqa: PLC0415 (lazy: file stores need none of it)
+        return S3Store(url, cfg.get("region"), cfg.get("endpoint"), cfg.get("credentials_file"))
     raise Failure("fetch", f"store {url!r}: expected file:///path or s3://bucket/prefix")
 
 
@@ -62,10 +44,9 @@ def fetch_secrets(cfg: dict, store, manifest: dict) -> list[tuple[str, str]]:
         raw = store.get(f"secrets/{version}.json") if HEX_RE.match(version) else None
         values = json.loads(raw) if raw else {}
     elif kind == "aws-secretsmanager":
-        import boto3  # noqa: PLC0415
+        from launchpad_agent.aws import secretsmanager_get  # noqa: PLC0415
         sec = cfg["secrets"]
-        answer = boto3.client("secretsmanager", region_name=sec.get("region") or cfg.get("region")).get_secret_value(SecretId=sec["arn"])
-        values = json.loads(answer["SecretString"])
+        values = secretsmanager_get(sec["arn"], sec.get("region") or cfg.get("region") or "us-east-1")
     else:
         raise Failure("fetch", f"secrets kind {kind!r}: this agent reads file and aws-secretsmanager")
     missing = [n for n in names if n not in values]
