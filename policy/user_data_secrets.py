@@ -16,6 +16,8 @@ import re
 import zlib
 from dataclasses import dataclass
 
+from launchpad.safety.secrets import known_shape
+
 
 _SECRET_KEY_WORDS = (
     r"pass(?:word|wd|phrase)|secret|secret[_-]?key|secret[_-]?access[_-]?key|client[_-]?secret"
@@ -90,6 +92,10 @@ def _secret_in_line(line: str) -> str | None:
     for pattern, what in _TOKEN_PATTERNS:
         if pattern.search(line):
             return what
+    # Credential formats by value shape (Stripe, GitHub, Slack, Google, JWT, ...): launchpad/safety/secrets.py.
+    shape = known_shape(line)
+    if shape is not None and "URL" not in shape:
+        return f"contains {shape}"
     for match in _URL_CREDENTIALS.finditer(line):
         if _is_literal(match["value"]):
             return f"contains credentials in a {match['scheme']}:// URL"

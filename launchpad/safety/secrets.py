@@ -139,16 +139,24 @@ def _entropy_token(run: str) -> bool:
     return switches >= 0.35 and wordlike < 0.75 and entropy(run) >= min(0.78 * math.log2(len(run)), 4.4)
 
 
+def known_shape(text: str) -> str | None:
+    """A credential of a known format in `text` (key blocks, provider tokens, JWTs, URLs with a
+    password), or None. No entropy guess: safe to run over whole files (the policy pack does)."""
+    for pattern, what in _SHAPES:
+        if pattern.search(text):
+            return what
+    for match in _URL_PASSWORD.finditer(text):
+        if not _URL_PLACEHOLDER.fullmatch(match.group(1)):
+            return "a URL with a password in it"
+    return None
+
+
 def secret_value(value: str) -> str | None:
     """What credential `value` looks like it holds, or None. Never echoes the value."""
     if not isinstance(value, str):
         return None
-    for pattern, what in _SHAPES:
-        if pattern.search(value):
-            return what
-    for match in _URL_PASSWORD.finditer(value):
-        if not _URL_PLACEHOLDER.fullmatch(match.group(1)):
-            return "a URL with a password in it"
+    if what := known_shape(value):
+        return what
     if _HEX_RUN.search(value):
         return "a long hexadecimal token (48+ digits)"
     for run in _TOKEN_RUN.findall(value):

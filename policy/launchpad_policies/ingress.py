@@ -10,6 +10,8 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
+from launchpad.safety.cidr import too_broad_text
+
 from launchpad_policies.values import (
     DO_FIREWALL,
     SECURITY_GROUP,
@@ -35,11 +37,30 @@ def _protocol(value: Any) -> str:
     return _PROTOCOLS.get(text, text)
 
 
-def _is_world(source: str) -> bool:
-    try:
-        return ipaddress.ip_network(str(source).strip(), strict=False).prefixlen == 0
-    except ValueError:
-        return False
+def _world(sources: tuple[str, ...] | list[str]) -> list[str]:
+    """The fewest sources (largest first) that together open (nearly) the whole internet, or [].
+
+    Measured as address space covered per family (launchpad/safety/cidr.py, the same guard as
+    adminCidrs), so 0.0.0.0/1 + 128.0.0.0/1 or ::ffff:0:0/96 count as the world, not only a /0."""
+    if not too_broad_text(sources):
+        return []
+    sized = []
+    for text in sources:
+        try:
+            net = ipaddress.ip_network(str(text).strip(), strict=False)
+        except ValueError:
+            continue
+        sized.append((net.version, net.num_addresses, str(text)))
+    picked: list[str] = []
+    for version in (4, 6):  # per family: "0.0.0.0/0, ::/0" names both halves of the world
+        family: list[str] = []
+        for _, _, text in sorted((x for x in sized if x[0] == version), key=lambda x: -x[1]):
+            family.append(text)
+            if too_broad_text(family):
+                picked += family
+                break
+    picked = picked or [text for _, _, text in sized]
+    return [s for s in sources if s in picked]
 
 
 @dataclass(frozen=True)
@@ -56,7 +77,7 @@ class Ingress:
 
     @property
     def world_sources(self) -> list[str]:
-        return [s for s in self.sources if _is_world(s)]
+        return _world(self.sources)
 
     def admits_tcp_port(self, port: int) -> bool:
         if self.protocol not in ("tcp", "all"):
@@ -146,21 +167,39 @@ def _ssh_reference(resource_type: str) -> str:
     return "CKV_AWS_24" if resource_type.startswith("aws:") else "as CKV_AWS_24 for AWS"
 
 
+def _split_world(rules: list[Ingress]) -> tuple[list[Ingress], list[str]]:
+    """Rules that are world-open on their own, or else (no rule alone is) the sources of all of
+    them if their union is: `[0.0.0.0/1]` in one rule and `[128.0.0.0/1]` in the next."""
+    alone = [r for r in rules if r.world_sources]
+    if alone:
+        return alone, []
+    union = [s for r in rules for s in r.sources]
+    return [], (union if _world(union) else [])
+
+
 def validate_ssh_not_open_to_world(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    for rule in inbound_rules(args.resource_type, args.props):
-        world = rule.world_sources
-        if world and rule.admits_tcp_port(SSH_PORT):
-            report_violation(
-                f"{rule.where} admits {rule.describe()} from {', '.join(world)}, which includes SSH (22); "
-                f"admit 22 only from admin CIDRs ({_ssh_reference(args.resource_type)}).",
-                None)
+    ssh = [r for r in inbound_rules(args.resource_type, args.props) if r.admits_tcp_port(SSH_PORT)]
+    alone, union = _split_world(ssh)
+    for rule in alone:
+        report_violation(
+            f"{rule.where} admits {rule.describe()} from {', '.join(rule.world_sources)}, which includes SSH (22); "
+            f"{too_broad_text(rule.sources)}; admit 22 only from admin CIDRs ({_ssh_reference(args.resource_type)}).",
+            None)
+    if union:
+        report_violation(
+            f"{', '.join(r.where for r in ssh)} together admit SSH (22) from {', '.join(union)}; {too_broad_text(union)}; "
+            f"admit 22 only from admin CIDRs ({_ssh_reference(args.resource_type)}).", None)
 
 
 def validate_world_open_only_web(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    for rule in inbound_rules(args.resource_type, args.props):
-        world = rule.world_sources
-        if world and not rule.only_web_ports():
-            report_violation(
-                f"{rule.where} admits {rule.describe()} from {', '.join(world)}; from the whole internet only "
-                "tcp/udp 80 and 443 may be open: narrow the sources to known CIDRs or the ports to 80/443.",
-                None)
+    other = [r for r in inbound_rules(args.resource_type, args.props) if not r.only_web_ports()]
+    alone, union = _split_world(other)
+    for rule in alone:
+        report_violation(
+            f"{rule.where} admits {rule.describe()} from {', '.join(rule.world_sources)}; from the whole internet only "
+            "tcp/udp 80 and 443 may be open: narrow the sources to known CIDRs or the ports to 80/443.",
+            None)
+    if union:
+        report_violation(
+            f"{', '.join(r.where for r in other)} together admit more than the web ports from {', '.join(union)} "
+            f"({too_broad_text(union)}); from the whole internet only tcp/udp 80 and 443 may be open.", None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
+from packed_archives import as_text, never_shipped, packed_payloads
 from user_data_secrets import decode_user_data_base64, find_secrets, user_data_documents
 
 from launchpad_policies.values import DROPLET, EC2_INSTANCE, EC2_LAUNCH_TEMPLATE
@@ -36,3 +37,12 @@ def validate_no_secrets_in_user_data(args: ResourceValidationArgs, report_violat
                     "the host (metadata service) and by anyone who can describe the instance: deliver the "
                     "secret at run time (a file written by the deploy, SSM/Secrets Manager) and have the "
                     "line read it (CKV_AWS_46).", None)
+            # What it carries packed (an app folder as tar.gz + base64) is read too.
+            for packed, data in packed_payloads(text):
+                inner = f"{where} {packed}".strip()
+                if reason := never_shipped(packed):
+                    report_violation(f"{inner}: user-data {reason}; leave it out of the app folder (CKV_AWS_46).", None)
+                member = as_text(data)
+                for finding in find_secrets(member) if member is not None else []:
+                    report_violation(f"{inner} line {finding.line} {finding.what}; user-data is readable on the "
+                                     "host and through the provider's API: deliver it at run time (CKV_AWS_46).", None)
