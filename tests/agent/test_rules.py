@@ -190,8 +190,14 @@ def test_prune_after_rollback_keeps_the_release_rolled_back_from() -> None:
 
 
 def test_a_refused_release_waits_for_a_new_pointer() -> None:
-    st = {"last_failure": {"id": "a" * 12, "pointer_at": "t1"}}
-    assert rules.refused(st, {"id": "a" * 12, "at": "t1"})
-    assert not rules.refused(st, {"id": "a" * 12, "at": "t2"})
-    assert not rules.refused(st, {"id": "b" * 12, "at": "t1"})
-    assert not rules.refused({"last_failure": None}, {"id": "a" * 12, "at": "t1"})
+    st = {"last_failure": {"id": "a" * 12, "pointer_at": "t1", "retry_after": None}}
+    assert rules.refused(st, {"id": "a" * 12, "at": "t1"}, 1e12)
+    assert not rules.refused(st, {"id": "a" * 12, "at": "t2"}, 0)
+    assert not rules.refused(st, {"id": "b" * 12, "at": "t1"}, 0)
+    assert not rules.refused({"last_failure": None}, {"id": "a" * 12, "at": "t1"}, 0)
+
+
+def test_a_release_waiting_for_the_deployer_is_retried_later() -> None:
+    st = {"last_failure": {"id": "a" * 12, "pointer_at": "t1", "retry_after": 100.0}}
+    assert rules.refused(st, {"id": "a" * 12, "at": "t1"}, 99.0)
+    assert not rules.refused(st, {"id": "a" * 12, "at": "t1"}, 100.0)

@@ -3,7 +3,8 @@
 Why not boto3: the timer runs the agent every 2 s, and importing boto3 costs about half a
 second of CPU each time (a quarter of a small instance's core, forever). Signing a GET
 is 30 lines. Credentials: the instance role through IMDSv2 (AWS; cached in /run until
-shortly before they expire), or a read-only key file named by agent.json (Spaces).
+shortly before they expire), or on DigitalOcean the read-only Spaces key sealed to this
+host (sealed.py), or a key file named by agent.json's `credentials_file`.
 Checked against AWS's published SigV4 examples (tests/agent/test_aws.py).
 """
 
@@ -16,6 +17,7 @@ import json
 import os
 import time
 import urllib.parse
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -101,28 +103,36 @@ class S3Store:
     """An s3://bucket/prefix store. AWS: virtual-hosted names in the bucket's region;
     an `endpoint` (Spaces: https://<region>.digitaloceanspaces.com): path-style on it."""
 
-    def __init__(self, url: str, region: str | None, endpoint: str | None, key_file: str | None = None):
+    def __init__(self, url: str, region: str | None, endpoint: str | None,
+                 creds: Callable[[], dict[str, str] | None] | None = None):
         bucket, _, prefix = url.removeprefix("s3://").partition("/")
         self.bucket, self.prefix, self.region = bucket, prefix.strip("/"), region or "us-east-1"
-        self.key_file = key_file
+        self.creds = creds or (lambda: credentials(None))
         if endpoint:
             self.host, self.base = urllib.parse.urlsplit(endpoint).netloc, f"/{bucket}"
         else:
             self.host, self.base = f"{bucket}.s3.{self.region}.amazonaws.com", ""
 
-    def _request(self, key: str) -> http.client.HTTPResponse:
+    def _request(self, key: str) -> http.client.HTTPResponse | None:
+        creds = self.creds()
+        if creds is None:
+            return None  # no read key yet (a droplet not enrolled yet): nothing to see
         full = f"{self.prefix}/{key}" if self.prefix else key
         path = urllib.parse.quote(f"{self.base}/{full}", safe="/-_.~")
         headers = sign("GET", self.host, path, "", {"x-amz-content-sha256": EMPTY_SHA256}, EMPTY_SHA256,
-                       credentials(self.key_file), self.region, "s3", _now())
+                       creds, self.region, "s3", _now())
         conn = http.client.HTTPSConnection(self.host, timeout=30)
         conn.request("GET", path, headers=headers)
         return conn.getresponse()
 
     def get(self, key: str) -> bytes | None:
+        """The object, or None when it is not there. Without s3:ListBucket (the role may only
+        GetObject under its prefix) S3 answers a missing key with 403, so 403 is "not there"."""
         resp = self._request(key)
+        if resp is None:
+            return None
         body = resp.read()
-        if resp.status == 404:
+        if resp.status in (403, 404):
             return None
         if resp.status != 200:
             raise Failure("fetch", f"s3://{self.bucket}/{self.prefix}/{key}: HTTP {resp.status} {body[:200]!r}")
@@ -130,6 +140,8 @@ class S3Store:
 
     def open(self, key: str) -> http.client.HTTPResponse:
         resp = self._request(key)
+        if resp is None:
+            raise Failure("fetch", f"s3://{self.bucket}/{self.prefix}: no read key for the store yet")
         if resp.status != 200:
             raise Failure("fetch", f"s3://{self.bucket}/{self.prefix}/{key}: HTTP {resp.status} {resp.read()[:200]!r}")
         return resp

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 
 from launchpad_agent.rules import APP_ENV, CONFIG, ENV_DIR, Failure, log, refused
 from launchpad_agent.state import app_env_hash, load_status, locked, log_once
@@ -32,7 +33,7 @@ def cmd_sync(cfg: dict, wait: bool) -> int:
     status, rid = load_status(), str(pointer.get("id"))
     if rid == status.get("live") and status.get("app_env", "") == app_env_hash():
         return 0
-    if refused(status, pointer):
+    if refused(status, pointer, time.time()):
         return 0
     if rid == status.get("live"):
         log(f"{rid}: {APP_ENV} changed; rolling the live release again with it")

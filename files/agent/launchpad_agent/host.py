@@ -208,7 +208,7 @@ class Host:
         while time.monotonic() < deadline:
             try:
                 status = unix_get(f"/run/{self.app}-{slot}.sock", path or "/", self.cfg.get("health_host") or "localhost",
-                                  min(20.0, deadline - time.monotonic()))
+                                  min(5.0, max(0.5, deadline - time.monotonic())))
                 if healthy(status, path):
                     return
                 last = f"GET {path or '/'} answered {status}"

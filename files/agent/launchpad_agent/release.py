@@ -9,7 +9,7 @@ import subprocess
 import time
 
 from launchpad_agent.host import Host
-from launchpad_agent.rules import ID_RE, RELEASE_TIMEOUT_S, SLOTS, Failure, log, now_iso, record, tail, validate_manifest
+from launchpad_agent.rules import ID_RE, RELEASE_TIMEOUT_S, RETRY_S, SLOTS, Failure, log, now_iso, record, tail, validate_manifest
 from launchpad_agent.state import app_env_hash, load_status, save_status
 from launchpad_agent.store import fetch_secrets
 
@@ -84,6 +84,7 @@ def failed(host: Host, status: dict, rid: str, slot: str, fail: Failure, pointer
     status = record(status, {"id": rid, "at": now_iso(), "source_hash": None, "status": "failed",
                              "took_s": round(time.monotonic() - started, 2)})
     status["last_failure"] = {"id": rid, "stage": fail.stage, "exit": fail.exit, "message": str(fail), "tail": fail.tail,
-                              "at": now_iso(), "pointer_at": (pointer or {}).get("at")}
+                              "at": now_iso(), "pointer_at": (pointer or {}).get("at"),
+                              "retry_after": time.time() + RETRY_S if fail.retry else None}
     save_status(status)
     return 1

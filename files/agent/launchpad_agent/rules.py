@@ -22,6 +22,7 @@ SLOTS = ("a", "b")
 GUNICORN_DEFAULT = "gunicorn~=23.0"
 VENV_LINK = ".launchpad-venv"
 HISTORY_MAX = 50
+RETRY_S = 30.0
 TAIL_LINES = 40
 HEALTH_TIMEOUT_S = 60.0
 VERIFY_TIMEOUT_S = 10.0
@@ -40,9 +41,9 @@ LOCAL_REQ_RE = re.compile(r"^\s*(?:-e|--editable)\b|^\s*(?:\.|\.\.|file:)(?:/|\s
 class Failure(Exception):
     """A release step failed; `stage` and `tail` go to status.json's last_failure."""
 
-    def __init__(self, stage: str, message: str, exit: int | None = None, tail: str = ""):
+    def __init__(self, stage: str, message: str, exit: int | None = None, tail: str = "", retry: bool = False):
         super().__init__(message)
-        self.stage, self.exit, self.tail = stage, exit, tail
+        self.stage, self.exit, self.tail, self.retry = stage, exit, tail, retry
 
 
 def log(message: str, level: int = 5) -> None:
@@ -250,9 +251,12 @@ def prune_plan(status: dict, on_disk: set[str], keep: int) -> set[str]:
     return {i for i in on_disk if i not in kept}
 
 
-def refused(status: dict, pointer: dict) -> bool:
-    """A failed release is not tried again until the desired pointer is rewritten."""
+def refused(status: dict, pointer: dict, now: float) -> bool:
+    """A failed release is not tried again until the desired pointer is rewritten, except
+    one that failed for want of something the deployer is still writing (`retry_after`)."""
     fail = status.get("last_failure") or {}
+    if fail.get("retry_after") is not None and now >= fail["retry_after"]:
+        return False
     return fail.get("id") == pointer.get("id") and fail.get("pointer_at") == pointer.get("at")
 
 

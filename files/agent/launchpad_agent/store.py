@@ -29,8 +29,13 @@ def open_store(cfg: dict):
     if url.startswith("file://"):
         return FileStore(url.removeprefix("file://"))
     if url.startswith("s3://"):
-        from launchpad_agent.aws import S3Store  # noqa: PLC0415 (lazy: file stores need none of it)
-        return S3Store(url, cfg.get("region"), cfg.get("endpoint"), cfg.get("credentials_file"))
+        from launchpad_agent import aws  # noqa: PLC0415 (lazy: file stores need none of it)
+        kind = (cfg.get("secrets") or {}).get("kind")
+        if kind == "spaces-sealed":
+            from launchpad_agent import sealed  # noqa: PLC0415
+            return aws.S3Store(url, cfg.get("region"), cfg.get("endpoint"), lambda: sealed.spaces_credentials(cfg))
+        key_file = cfg.get("credentials_file")
+        return aws.S3Store(url, cfg.get("region"), cfg.get("endpoint"), lambda: aws.credentials(key_file))
     raise Failure("fetch", f"store {url!r}: expected file:///path or s3://bucket/prefix")
 
 
@@ -47,8 +52,11 @@ def fetch_secrets(cfg: dict, store, manifest: dict) -> list[tuple[str, str]]:
         from launchpad_agent.aws import secretsmanager_get  # noqa: PLC0415
         sec = cfg["secrets"]
         values = secretsmanager_get(sec["arn"], sec.get("region") or cfg.get("region") or "us-east-1")
+    elif kind == "spaces-sealed":
+        from launchpad_agent.sealed import sealed_secrets  # noqa: PLC0415
+        values = sealed_secrets(cfg, store, version)
     else:
-        raise Failure("fetch", f"secrets kind {kind!r}: this agent reads file and aws-secretsmanager")
+        raise Failure("fetch", f"secrets kind {kind!r}: this agent reads file, aws-secretsmanager and spaces-sealed")
     missing = [n for n in names if n not in values]
     if missing:
         raise Failure("fetch", f"secrets {', '.join(missing)} are named by the release but not in the {kind} secret store")

@@ -1,0 +1,138 @@
+"""DigitalOcean: the host's own key pair, and opening what the deployer sealed to it.
+
+A droplet has no cloud identity, so the agent makes an X25519 key pair on its first run
+and publishes the public half with an HMAC keyed by the stack's enrollment value
+(/var/lib/launchpad/host-key.json, served by nginx at /.well-known/launchpad/host-key);
+`pulumi up` checks the MAC and seals to that key the store's read-only Spaces key and the
+app's secrets. Scheme x25519-hkdf-sha256-aes256gcm, exactly as the deployer's
+launchpad/release/sealed.py (the release contract). Needs python3-cryptography (Debian's,
+already there for cloud-init); imported only here, and the opened read key is cached in
+/run so the idle pass every 2 s neither downloads nor decrypts.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import urllib.parse
+from pathlib import Path
+
+from launchpad_agent.rules import Failure, log
+
+SCHEME = "x25519-hkdf-sha256-aes256gcm"
+LABEL = b"launchpad-sealed-v1:"
+HOST_KEY = Path("/var/lib/launchpad/host-key")
+HOST_KEY_JSON = Path("/var/lib/launchpad/host-key.json")
+CREDS_CACHE = Path("/run/launchpad-agent/spaces-credentials.json")
+
+
+def key_id(public_raw: bytes) -> str:
+    return hashlib.sha256(public_raw).hexdigest()[:16]
+
+
+def _write(path: Path, data: bytes, mode: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, mode)
+    with os.fdopen(fd, "wb") as f:
+        os.fchmod(f.fileno(), mode)
+        f.write(data)
+    os.replace(tmp, path)
+
+
+def ensure_host_key(enroll_hex: str) -> tuple[bytes, bytes]:
+    """(private raw, public raw); made once, kept across reboots (root 0600)."""
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey  # noqa: PLC0415
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat  # noqa: PLC0415
+
+    if HOST_KEY.is_file():
+        private_raw = base64.b64decode(HOST_KEY.read_text())
+        private = X25519PrivateKey.from_private_bytes(private_raw)
+    else:
+        private = X25519PrivateKey.generate()
+        from cryptography.hazmat.primitives.serialization import NoEncryption, PrivateFormat  # noqa: PLC0415
+        private_raw = private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+        _write(HOST_KEY, base64.b64encode(private_raw) + b"\n", 0o600)
+    public_raw = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    document = {"public_key": base64.b64encode(public_raw).decode(), "key_id": key_id(public_raw),
+                "mac": hmac.new(bytes.fromhex(enroll_hex), public_raw, hashlib.sha256).hexdigest()}
+    text = (json.dumps(document, sort_keys=True) + "\n").encode()
+    if not HOST_KEY_JSON.is_file() or HOST_KEY_JSON.read_bytes() != text:
+        _write(HOST_KEY_JSON, text, 0o644)
+        log(f"host key {document['key_id']} published for enrollment")
+    return private_raw, public_raw
+
+
+def open_sealed(private_raw: bytes, document: bytes, aad: bytes) -> bytes:
+    from cryptography.exceptions import InvalidTag  # noqa: PLC0415
+    from cryptography.hazmat.primitives import hashes  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey  # noqa: PLC0415
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: PLC0415
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF  # noqa: PLC0415
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat  # noqa: PLC0415
+
+    data = json.loads(document)
+    if data.get("scheme") != SCHEME:
+        raise Failure("fetch", f"sealed object scheme {data.get('scheme')!r}; this agent opens {SCHEME}")
+    private = X25519PrivateKey.from_private_bytes(private_raw)
+    public_raw = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    if data.get("key_id") != key_id(public_raw):
+        raise Failure("fetch", f"sealed for key {data.get('key_id')}, this host's key is {key_id(public_raw)}")
+    ephemeral_raw = base64.b64decode(data["ephemeral"])
+    shared = private.exchange(X25519PublicKey.from_public_bytes(ephemeral_raw))
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=ephemeral_raw + public_raw, info=LABEL + aad).derive(shared)
+    try:
+        return AESGCM(key).decrypt(base64.b64decode(data["nonce"]), base64.b64decode(data["ciphertext"]), aad)
+    except InvalidTag:
+        raise Failure("fetch", f"sealed object for {aad.decode()} does not open: tampered or sealed for another purpose") from None
+
+
+def stack_of(cfg: dict) -> str:
+    """The store prefix, `s3://<bucket>/<stack>`: the aad of everything sealed for this stack."""
+    return cfg["store"].removeprefix("s3://").partition("/")[2].strip("/")
+
+
+def spaces_credentials(cfg: dict) -> dict[str, str] | None:
+    """The store's read-only Spaces key, sealed to this host; None until the deployer has
+    sealed it (a new droplet waits for `pulumi up` to enroll it)."""
+    try:
+        return json.loads(CREDS_CACHE.read_text())
+    except (OSError, ValueError):
+        pass
+    sec = cfg["secrets"]
+    private_raw, public_raw = ensure_host_key(sec["enroll"])
+    kid = key_id(public_raw)
+    url = urllib.parse.urlsplit(sec["credentials"].rstrip("/") + f"/{kid}.sealed")
+    conn = http.client.HTTPSConnection(url.netloc, timeout=30)
+    try:
+        conn.request("GET", url.path)
+        resp = conn.getresponse()
+        body = resp.read()
+    finally:
+        conn.close()
+    if resp.status in (403, 404):
+        return None
+    if resp.status != 200:
+        raise Failure("fetch", f"{url.geturl()}: HTTP {resp.status}")
+    data = json.loads(open_sealed(private_raw, body, f"{stack_of(cfg)}/hosts/{kid}".encode()))
+    creds = {"key": data["access_key_id"], "secret": data["secret_access_key"]}
+    CREDS_CACHE.parent.mkdir(mode=0o700, exist_ok=True)
+    _write(CREDS_CACHE, json.dumps(creds).encode(), 0o600)
+    return creds
+
+
+def sealed_secrets(cfg: dict, store, version: str) -> dict[str, str]:
+    """The app's secrets of `version`, sealed to this host."""
+    private_raw, public_raw = ensure_host_key(cfg["secrets"]["enroll"])
+    raw = store.get(f"secrets/{version}.{key_id(public_raw)}.sealed")
+    if raw is None:
+        raise Failure("fetch", f"secrets {version} are not sealed for this host ({key_id(public_raw)}) yet; "
+                      "`pulumi up` seals them once it has enrolled the host", retry=True)
+    values = json.loads(open_sealed(private_raw, raw, f"{stack_of(cfg)}/secrets/{version}".encode()))
+    if not isinstance(values, dict):
+        raise Failure("fetch", "sealed secrets are not a JSON object of NAME: value")
+    return values
