@@ -103,7 +103,7 @@ def nginx_t(tree: Tree) -> list[str]:
             site = site.replace("/etc/letsencrypt/live/", f"{certs}/live/")
             for line in site.splitlines():
                 if "ssl_certificate" in line:
-                    cert_dir = Path(line.split()[1].rsplit("/", 1)[0])
+                    cert_dir = Path(line.split()[1].strip('";').rsplit("/", 1)[0])
                     cert_dir.mkdir(parents=True, exist_ok=True)
                     for name in ("fullchain.pem", "privkey.pem"):
                         if not (cert_dir / name).exists():
