@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pulumi
 
+from components.aws.access import AwsAccess, AwsAccessArgs
 from components.aws.host_role import AwsHostRole, AwsHostRoleArgs
 from components.aws.network import AwsNetwork, AwsNetworkArgs
 from components.aws.public_address import AwsPublicAddress, AwsPublicAddressArgs
@@ -36,6 +37,9 @@ def build(settings: Settings) -> None:
     name = settings.stack
 
     network = AwsNetwork(name, AwsNetworkArgs(admin_cidrs=settings.admin_cidrs, tags=tags), opts=opts)
+    # Day-2 access (launchpad ssh/run/logs): EC2 Instance Connect Endpoint, SSH only from it.
+    access = AwsAccess(name, AwsAccessArgs(vpc_id=network.vpc_id, subnet_id=network.public_subnet_id,
+                                           stack=settings.stack, tags=tags), opts=opts)
 
     instance_profile: pulumi.Output[str] | None = None
     database_host: pulumi.Output[str] | None = None
@@ -60,6 +64,7 @@ def build(settings: Settings) -> None:
     host = Ec2Host(name, HostArgs(
         size=settings.resolved_size, user_data=user_data,
         placement=Ec2Placement(subnet_id=network.public_subnet_id, security_group_id=network.web_security_group_id,
+                               extra_security_group_ids=[access.host_security_group_id],
                                instance_profile=instance_profile, tags=tags)), opts=opts)
 
     console = pulumi.Output.concat(
@@ -70,4 +75,6 @@ def build(settings: Settings) -> None:
         after=[host]))
 
     address = AwsPublicAddress(name, AwsPublicAddressArgs(host_id=host.id, after=[readiness], tags=tags), opts=opts)
-    common.export_outputs(settings, address.ip, database_host)
+    common.export_outputs(settings, address.ip, database_host,
+                          access=access.access_output(settings.resolved_region, [("web", host.id, host.instance.private_ip)]),
+                          operator_policy_arn=access.operator_policy_arn)

@@ -47,11 +47,17 @@ def url(settings: Settings, public_ip: pulumi.Input[str]) -> pulumi.Output[str]:
     return pulumi.Output.concat("http://", public_ip, "/")
 
 
-def export_outputs(settings: Settings, public_ip: pulumi.Output[str], database_host: pulumi.Input[str | None] | None) -> None:
-    """The stack outputs, the same on every provider (README: Stack outputs)."""
+def export_outputs(settings: Settings, public_ip: pulumi.Output[str], database_host: pulumi.Input[str | None] | None,
+                   access: pulumi.Input[dict] | None = None, operator_policy_arn: pulumi.Input[str] | None = None) -> None:
+    """The stack outputs, the same on every provider (README: Stack outputs). `access` is what the
+    day-2 commands read (launchpad/ops/access.py); `operator_policy_arn` the IAM policy they need (AWS)."""
     pulumi.export("url", url(settings, public_ip))
     pulumi.export("public_ip", public_ip)
     if settings.ssh_open:
         pulumi.export("ssh", pulumi.Output.concat(f"ssh {ADMIN_USER}@", public_ip))
     if database_host is not None:
         pulumi.export("database_host", database_host)
+    if access is not None:
+        pulumi.export("access", access)
+    if operator_policy_arn is not None:
+        pulumi.export("operator_policy_arn", operator_policy_arn)

@@ -13,7 +13,7 @@ Reads (invoke): aws.ec2.getAmi.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -56,6 +56,8 @@ class Ec2Placement:
     security_group_id: pulumi.Input[str]
     instance_profile: pulumi.Input[str] | None = None
     """IAM instance profile name (components/aws/host_role.py); None: the host has no AWS identity."""
+    extra_security_group_ids: Sequence[pulumi.Input[str]] = ()
+    """More groups beside the web one, e.g. SSH from the Instance Connect Endpoint (components/aws/access.py)."""
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -84,7 +86,7 @@ class Ec2Host(pulumi.ComponentResource):
             ami=ami.id,
             instance_type=args.size,
             subnet_id=place.subnet_id,
-            vpc_security_group_ids=[place.security_group_id],
+            vpc_security_group_ids=[place.security_group_id, *place.extra_security_group_ids],
             associate_public_ip_address=True,
             iam_instance_profile=place.instance_profile,
             user_data_base64=pulumi.Output.from_input(args.user_data).apply(encode_user_data),

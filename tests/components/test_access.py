@@ -108,3 +108,25 @@ def test_access_outputs_have_the_shape_the_cli_reads(run) -> None:
     assert (aws_record.transport, aws_record.region, aws_record.hosts[0].instance_id) == ("eice", "eu-west-1", "i-0abc")
     do_record = parse("staging", {"access": program.outputs["do"]})
     assert (do_record.transport, do_record.host_key, do_record.hosts[0].address) == ("ssh", DEPLOY_PUBLIC_KEY, "198.51.100.20")
+
+
+def test_aws_stack_reaches_its_host_only_through_the_endpoint(run) -> None:
+    from launchpad.settings import validate
+    from stacks import aws as aws_stack
+
+    config = {"launchpad:provider": "aws", "launchpad:region": "eu-west-1"}
+    program = run(lambda: aws_stack.build(validate(config, "test")), stack="test", config=config)
+    vpc = program.one("aws:ec2/vpc:Vpc")
+    public = next(r for r in program.of_type("aws:ec2/subnet:Subnet") if r.name.endswith("-public"))
+    endpoint = program.one(EICE)
+    assert endpoint.inputs["subnetId"] == public.id
+    ssh_sg = next(r for r in program.of_type(SG) if r.name == "test-ssh")
+    assert ssh_sg.inputs["vpcId"] == vpc.id
+    assert ssh_sg.id in program.one("aws:ec2/instance:Instance").inputs["vpcSecurityGroupIds"]
+    # adminCidrs empty: no group admits port 22 from any address, only from the endpoint's group
+    for group in program.of_type(SG):
+        for rule in group.inputs.get("ingress") or []:
+            assert not (rule["fromPort"] <= 22 <= rule["toPort"]), (group.name, rule)
+    [ingress] = program.of_type(INGRESS)
+    assert ingress.inputs["referencedSecurityGroupId"] == next(r for r in program.of_type(SG) if r.name == "test-eice").id
+    assert program.outputs["access"]["hosts"][0]["instance_id"] == program.one("aws:ec2/instance:Instance").id

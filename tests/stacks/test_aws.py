@@ -63,7 +63,8 @@ def test_instance_hardened_and_in_the_public_subnet(program: Program) -> None:
     assert instance["userDataReplaceOnChange"] is True
     public = next(r for r in program.of_type("aws:ec2/subnet:Subnet") if r.name.endswith("-public"))
     assert instance["subnetId"] == public.id
-    assert instance["vpcSecurityGroupIds"] == [web_sg(program).id]
+    ssh_sg = next(r for r in program.of_type("aws:ec2/securityGroup:SecurityGroup") if r.name.endswith("-ssh"))
+    assert instance["vpcSecurityGroupIds"] == [web_sg(program).id, ssh_sg.id]  # web, and SSH from the EICE only
     assert user_data(program).startswith("#cloud-config")
 
 
@@ -137,7 +138,11 @@ def test_nothing_is_deleted_before_its_replacement(program: Program) -> None:
 
 def test_outputs(run) -> None:
     program = build(run)
-    assert program.outputs == {"url": f"http://{ELASTIC_IP}/", "public_ip": ELASTIC_IP}
+    assert program.outputs == {
+        "url": f"http://{ELASTIC_IP}/", "public_ip": ELASTIC_IP,
+        "access": {"transport": "eice", "user": "ops", "region": "eu-west-1",
+                   "hosts": [{"name": "web", "address": "10.0.0.10", "instance_id": "test-instance-id"}]},
+        "operator_policy_arn": "arn:aws:iam::123456789012:policy/test-operator"}
     tls = build(run, **{"launchpad:domain": "rocket.example.com", "launchpad:email": "ops@example.com"})
     assert tls.outputs["url"] == "https://rocket.example.com/"
     assert "--host rocket.example.com" in tls.one("command:local:Command").inputs["create"]
