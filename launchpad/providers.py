@@ -37,7 +37,7 @@ class SizeRule:
             if value == self.default:
                 return None
             return f"{value!r}: the {provider} provider takes no {what}; remove the key or set {self.default!r}"
-        if self.pattern.match(value):
+        if self.pattern.fullmatch(value):
             return None
         return f"{value!r} is not {self.label}; expected like {self.example}"
 
@@ -147,11 +147,11 @@ MANAGED_POSTGRES = ("13", "14", "15", "16", "17")
 AWS = ProviderProfile(
     name="aws", title="AWS", regions=AWS_REGIONS, default_region="us-east-1",
     # Instance type: family (t3, m7g, c6in...) dot size (micro, large, 2xlarge, metal...).
-    size=SizeRule("t3.small", re.compile(r"^[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|\d*xlarge|metal(-\d+xl)?)$"),
+    size=SizeRule("t3.small", re.compile(r"[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|\d*xlarge|metal(-\d+xl)?)"),
                   "an EC2 instance type", "t3.small or m7g.large"),
     database=DatabaseProfile(
         versions=MANAGED_POSTGRES,
-        size=SizeRule("db.t4g.micro", re.compile(r"^db\.[a-z][a-z0-9-]*\.(micro|small|medium|large|\d*xlarge)$"),
+        size=SizeRule("db.t4g.micro", re.compile(r"db\.[a-z][a-z0-9-]*\.(micro|small|medium|large|\d*xlarge)"),
                       "an RDS instance class", "db.t4g.micro"),
         backup_retention=RetentionRule(1, 35, "{value!r} is out of range; RDS keeps 1 to 35 days"),
         secret_at_boot=True,
@@ -163,11 +163,11 @@ AWS = ProviderProfile(
 
 DIGITALOCEAN = ProviderProfile(
     name="digitalocean", title="DigitalOcean", regions=DO_REGIONS, default_region="nyc3",
-    size=SizeRule("s-1vcpu-1gb", re.compile(r"^(s|c|c2|g|gd|m|m3|m6|so|so1_5)-[0-9a-z-]+$"),
+    size=SizeRule("s-1vcpu-1gb", re.compile(r"(s|c|c2|g|gd|m|m3|m6|so|so1_5)-[0-9a-z-]+"),
                   "a droplet size slug", "s-1vcpu-1gb or s-2vcpu-4gb"),
     database=DatabaseProfile(
         versions=MANAGED_POSTGRES,
-        size=SizeRule("db-s-1vcpu-1gb", re.compile(r"^(db|gd|so1_5|m|c)-s?-?[0-9a-z-]+$"),
+        size=SizeRule("db-s-1vcpu-1gb", re.compile(r"(db|gd|so1_5|m|c)-s?-?[0-9a-z-]+"),
                       "a DO database size slug", "db-s-1vcpu-1gb"),
         backup_retention=RetentionRule(7, 7, "{value!r}: DigitalOcean keeps backups 7 days, fixed; remove the key"),
         credentials_over_ssh=True,

@@ -16,7 +16,7 @@ from render_checks import can_validate, tree_of, validate_trees
 
 # Cases whose fix has not landed yet (xfail, strict: a fix that lands flips them to a failure
 # until this set is emptied).
-PENDING: set[str] = {"issue13"}
+PENDING: set[str] = set()
 OUTCOMES: Counter[str] = Counter()
 
 
@@ -87,7 +87,7 @@ def test_rendered_escaped(case: Case, validated: dict[str, list[str]]) -> None:
     assert case.payload is not None and case.escaped is not None
     tree = tree_of(case.name, validate(case.config, "hostile"))
     texts = {"user-data": tree.user_data, **tree.files}
-    assert any(case.escaped in text for text in tree.files.values()), f"{case.escaped!r} is in no rendered file"
+    assert any(case.escaped in text for text in texts.values()), f"{case.escaped!r} is in no rendered file"
     stray = [path for path, text in texts.items() if case.payload in text.replace(case.escaped, "")]
     assert not stray, f"{case.payload!r} appears unescaped in {stray}"
     assert validated.get(case.name, []) == []

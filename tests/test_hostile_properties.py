@@ -111,7 +111,7 @@ def run_key(key: Key) -> tuple[list[tuple[str, Tree]], dict[str, int]]:
             assert INERT.fullmatch(value), f"{key.name}: {value!r} accepted, but it is neither escaped nor inert"
         elif not INERT.fullmatch(value):
             form = key.escaped(value)
-            assert any(form in t for t in tree.files.values()), f"{form!r} is in no rendered file"
+            assert any(form in t for t in texts.values()), f"{form!r} is in no rendered file"
             stray = [p for p, t in texts.items() if value in t.replace(form, "")]
             assert not stray, f"{value!r} appears unescaped in {stray}"
         counts["accepted"] += 1

@@ -86,3 +86,24 @@ def reserved_env(name: str) -> str | None:
 ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,127}")
 
 __all__ = ["ENV_NAME", "NAMESPACE", "namespace_typo", "provider_credential", "reserved_env", "words"]
+
+
+def strict_int(value: object) -> object:
+    """A whole number as YAML or Pulumi gives it (20, or "20" from `pulumi config set`), never a
+    boolean (`rateLimit: true` is not 1) or a fraction. Other types pass on for pydantic to refuse."""
+    if isinstance(value, bool):
+        raise ValueError("expected a whole number, not true/false")
+    if isinstance(value, float):
+        raise ValueError("expected a whole number, not a fraction")
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,12}", value.strip()):
+        return int(value)
+    return value
+
+
+def strict_bool(value: object) -> object:
+    """true/false (or Pulumi's "true"/"false" strings), never 1/0 or other text."""
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, not {value!r}")
+    return value

@@ -7,7 +7,6 @@ value and what would be valid.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -15,17 +14,15 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from launchpad import app_bundle
+from launchpad.settings import guards
 from launchpad.settings.errors import ConfigError, Problem, suggest
+from launchpad.settings.guards import APP_NAME, DB_NAME, DB_RESERVED, EMAIL, HOSTNAME, SSH_KEY, STACK_NAME  # noqa: F401
 from launchpad.providers import PROFILES, PROVIDERS
 from launchpad.settings.model import NAMESPACE, AppSettings, DatabaseSettings, Settings
 
-HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,63}$", re.IGNORECASE)
-MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$")
-APP_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
-ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
-SSH_KEY = re.compile(r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}( .*)?$")
-SECRET_NAME = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE|API_?KEY|ACCESS_?KEY|CREDENTIAL)", re.IGNORECASE)
+# Applied with re.fullmatch, never match/search: a `$` anchor admits a trailing newline.
+# The other allow-lists (HOSTNAME, EMAIL, APP_NAME, ...) live in guards.py with the input-safety checks.
+MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*")
 
 # Provider credentials that must never sit in plain text in a stack file.
 PROVIDER_SECRET_KEYS: tuple[str, ...] = tuple(key for p in PROFILES.values() for key in p.credential_keys)
@@ -75,12 +72,14 @@ def _check(s: Settings) -> list[Problem]:
     if s.domain is not None:
         if s.domain.startswith("www."):
             p.append(Problem("domain", f"{s.domain!r}: give the apex domain ({s.domain[4:]!r}); www. redirects to it"))
-        elif not HOSTNAME.match(s.domain):
+        elif not HOSTNAME.fullmatch(s.domain):
             p.append(Problem("domain", f"{s.domain!r} is not a valid domain name; expected like example.com"))
-    if s.email is not None and not EMAIL.match(s.email):
-        p.append(Problem("email", f"{s.email!r} is not an email address; expected like ops@example.com"))
-    if s.acme_server is not None and not re.match(r"^https://[^\s/]+(/\S*)?$", s.acme_server):
-        p.append(Problem("acmeServer", f"{s.acme_server!r} is not an ACME directory URL; expected like https://acme-staging-v02.api.letsencrypt.org/directory"))
+    if s.email is not None and not EMAIL.fullmatch(s.email):
+        p.append(Problem("email", f"{s.email!r} is not an email address Launchpad accepts; expected like ops@example.com "
+                                  "(letters, digits, '.', '_', '+', '-' before the @)"))
+    if s.acme_server is not None and not guards.ACME_SERVER.fullmatch(s.acme_server):
+        p.append(Problem("acmeServer", f"{s.acme_server!r} is not an ACME directory URL; expected https://host[:port]/path "
+                                       "like https://acme-staging-v02.api.letsencrypt.org/directory (no credentials, quotes or spaces)"))
     if s.email is not None and s.domain is None:
         p.append(Problem("email", f"{s.email!r} is set but 'domain' is not; the email is only used for a certificate for the domain"))
     p += _check_app(s)
@@ -92,22 +91,18 @@ def _check(s: Settings) -> list[Problem]:
 def _check_app(s: Settings) -> list[Problem]:
     p: list[Problem] = []
     app = s.app
-    if not MODULE.match(app.module):
+    if not MODULE.fullmatch(app.module):
         p.append(Problem("app.module", f"{app.module!r} is not a WSGI entry point; expected 'module:variable' like 'rocket:app'"))
-    if app.name is not None and not APP_NAME.match(app.name):
-        p.append(Problem("app.name", f"{app.name!r} is not a unix name; expected lowercase letters, digits and '-', starting with a letter, at most 31"))
-    elif app.name is None and not APP_NAME.match(app.unix_name):
-        p.append(Problem("app.module", f"{app.module!r} gives no usable unix name ({app.unix_name!r}); set app.name"))
-    for name in app.env:
-        if not ENV_NAME.match(name):
-            p.append(Problem(f"app.env.{name}", f"{name!r} is not an environment variable name; expected like DEBUG_LEVEL"))
-        elif SECRET_NAME.search(name):
-            p.append(Problem(f"app.env.{name}", f"{name!r} looks like a secret; plain env values land in user-data, so secrets are refused here"))
+    if app.name is not None:
+        p += guards.app_name(app.name, "app.name")
+    else:
+        p += guards.app_name(app.unix_name, "app.module", module=app.module)
+    p += guards.env(app.env, s.database.enabled)
     path = s.app_path
     if not path.is_dir():
         p.append(Problem("app.path", f"{str(app.path)!r} is not a folder (looked in {path}); point it at the folder holding your app"))
         return p
-    if MODULE.match(app.module):
+    if MODULE.fullmatch(app.module):
         module = app.module.split(":")[0].replace(".", "/")
         if not (path / f"{module}.py").is_file() and not (path / module / "__init__.py").is_file():
             p.append(Problem("app.module", f"{app.module!r}: no {module}.py or {module}/__init__.py in {path}"))
@@ -132,24 +127,16 @@ def _check_database(s: Settings) -> list[Problem]:
         p.append(Problem("database.size", problem))
     if problem := offered.backup_retention.problem(db.backup_retention_days):
         p.append(Problem("database.backupRetentionDays", problem))
-    if not re.match(r"^[a-z][a-z0-9_]{0,30}$", db.name) or db.name in ("postgres", "rdsadmin", "admin"):
+    if not DB_NAME.fullmatch(db.name) or db.name in DB_RESERVED:
         p.append(Problem("database.name", f"{db.name!r} is not a usable database name; expected lowercase letters, digits, '_', not a reserved name"))
     return p
 
 
 def _check_ssh(s: Settings) -> list[Problem]:
     p: list[Problem] = []
-    for i, cidr in enumerate(s.admin_cidrs):
-        key = f"adminCidrs[{i}]"
-        try:
-            net = ipaddress.ip_network(cidr, strict=True)
-        except ValueError as exc:
-            p.append(Problem(key, f"{cidr!r} is not a CIDR ({exc}); expected like 203.0.113.7/32"))
-            continue
-        if net.prefixlen == 0:
-            p.append(Problem(key, f"{cidr!r} opens SSH to the whole internet; give your own address, like 203.0.113.7/32"))
+    p += guards.admin_cidrs(s.admin_cidrs)
     for i, key_text in enumerate(s.ssh_keys):
-        if not SSH_KEY.match(key_text.strip()):
+        if not SSH_KEY.fullmatch(key_text.strip()):
             p.append(Problem(f"sshKeys[{i}]", f"{key_text[:40]!r} is not an OpenSSH public key; expected 'ssh-ed25519 AAAA... comment'"))
     if s.profile.database.credentials_over_ssh and s.database.enabled and not s.admin_cidrs:
         p.append(Problem("adminCidrs", f"[]: with provider {s.provider} and database.enabled, the database credentials are delivered over SSH "
@@ -165,12 +152,10 @@ def validate(raw: Mapping[str, Any], stack: str, secret_keys: frozenset[str] = f
     `secret_keys` names the config keys held as Pulumi secrets; plaintext values of
     provider credentials are refused.
     """
-    problems: list[Problem] = []
+    problems: list[Problem] = guards.stack_name(stack) + guards.config_keys(raw, PROVIDER_SECRET_KEYS, secret_keys)
     ours: dict[str, Any] = {}
     for key, value in raw.items():
         ns, _, name = key.rpartition(":")
-        if key in PROVIDER_SECRET_KEYS and key not in secret_keys and not _is_secure(value):
-            problems.append(Problem(key, f"is stored in plain text; set it with `pulumi config set --secret {key}` (or the provider's environment variable)"))
         if ns in ("", NAMESPACE):
             ours[name] = value
     for key, value in ours.items():

@@ -13,9 +13,9 @@ from typing import Any
 
 import yaml
 
-from launchpad.settings.checks import PROVIDER_SECRET_KEYS, validate
+from launchpad.settings.checks import validate
 from launchpad.settings.errors import ConfigError, Problem, suggest
-from launchpad.settings.model import NAMESPACE, PROJECT_ROOT, Settings
+from launchpad.settings.model import PROJECT_ROOT, Settings
 
 
 def _decode(value: Any) -> Any:
@@ -35,7 +35,8 @@ def load_from_pulumi() -> Settings:
 
     merged = {**rc.get_config_env(), **rc.CONFIG.get()}
     secrets = frozenset(k for k in merged if rc.is_config_secret(k)) | frozenset(rc.get_config_secret_keys_env())
-    raw = {k: _decode(v) for k, v in merged.items() if k.startswith(f"{NAMESPACE}:") or k in PROVIDER_SECRET_KEYS}
+    # All of it: validate() also refuses typo'd namespaces and plain provider credentials.
+    raw = {k: _decode(v) for k, v in merged.items()}
     return validate(raw, pulumi.get_stack(), secrets)
 
 

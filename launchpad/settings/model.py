@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 from launchpad.providers import PROFILES, PROVIDERS, ProviderProfile
+from launchpad.safety.config_keys import strict_bool, strict_int
 
 NAMESPACE = "launchpad"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -43,6 +44,9 @@ class AppSettings(_Model):
     threads: int | None = Field(None, ge=1, le=64, description="Threads per worker (gthread). Default: derived at boot with the workers.")
     env: dict[str, str] = Field(default_factory=dict, description="Plain environment variables for the app. Never secrets: they would land in user-data.")
 
+    # Whole numbers and true/false only: YAML's `true` must not become 1 (launchpad/safety/config_keys.py).
+    _whole = field_validator("workers", "threads", mode="before")(strict_int)
+
     @property
     def unix_name(self) -> str:
         if self.name:
@@ -54,6 +58,8 @@ class DatabaseSettings(_Model):
     """The optional managed PostgreSQL."""
 
     enabled: bool = Field(False, description="Create a PostgreSQL database and give the app its `DATABASE_URL`.")
+    _flag = field_validator("enabled", mode="before")(strict_bool)
+    _whole = field_validator("storage_gb", "backup_retention_days", mode="before")(strict_int)
     version: str = Field("15", description="PostgreSQL major version (RDS/DO: 13-17; local: 15, Debian 12's).")
     size: str | None = Field(None, description="RDS instance class or DO database size slug. Default: the provider's smallest (db.t4g.micro / db-s-1vcpu-1gb).")
     storage_gb: int = Field(20, ge=20, le=65536, description="Allocated storage in GiB (RDS only; a DO size includes its storage).")
@@ -77,6 +83,9 @@ class Settings(_Model):
     rate_limit: int = Field(20, ge=0, le=100_000, description="Requests per second Nginx admits per client address (bursts of twice that pass); 0 turns limiting off.")
     admin_cidrs: list[str] = Field(default_factory=list, description="CIDRs allowed to reach SSH (port 22). Empty: SSH is closed.")
     ssh_keys: list[str] = Field(default_factory=list, description="Public SSH keys installed for the admin user (needed when `adminCidrs` opens SSH).")
+
+    _flag = field_validator("production", mode="before")(strict_bool)
+    _whole = field_validator("rate_limit", mode="before")(strict_int)
 
     @field_validator("provider")
     @classmethod
