@@ -2,10 +2,12 @@
 
 Creates:
 - command.local.Command that runs `python -m launchpad.wait` (launchpad/wait.py) where
-  `pulumi up` runs: it polls `http://<host's own address>/healthz` (with the site's Host
-  header, since nginx drops other names) until it answers 200 (and, with a database,
-  `"database": "ok"`), or fails the update after the deadline with what it last saw
-  and how to read the host's logs. It runs again whenever the host is replaced.
+  `pulumi up` runs: it polls `http://<host's own address><health path>` (with the site's
+  Host header, since nginx drops other names) until it answers 200 (any answer below 500
+  for an app without `app.healthPath`) carrying `X-Launchpad-Release: <release id>`, or
+  fails the update after the deadline with what it last saw and how to read the host's
+  logs. It runs again whenever the host is replaced or the release changes: `pulumi up`
+  returns once the new release is live and healthy, not on any 200.
 
 Stacks register the public address association with `depends_on=[readiness]`, so a
 new host takes the address only after it is healthy.
@@ -43,12 +45,17 @@ def python_command() -> str:
     return str(exe)
 
 
-def wait_command(address: str, domain: str | None, database: bool, timeout: int, logs: str) -> str:
-    args = [python_command(), "-m", "launchpad.wait", f"http://{address}{HEALTH_PATH}", "--timeout", str(timeout)]
+def wait_command(address: str, domain: str | None, database: bool, timeout: int, logs: str,
+                 release: str | None = None, health_path: str | None = HEALTH_PATH) -> str:
+    args = [python_command(), "-m", "launchpad.wait", f"http://{address}{health_path or '/'}", "--timeout", str(timeout)]
     if domain:
         args += ["--host", domain]
     if database:
         args.append("--database")
+    if release:
+        args += ["--release", release]
+    if health_path is None:
+        args.append("--lenient")
     args += ["--logs", logs]
     return " ".join(shlex.quote(a) for a in args)
 
@@ -66,6 +73,10 @@ class ReadinessArgs:
     logs: pulumi.Input[str] = ""
     """How to look at the host's logs, printed on failure."""
     timeout: int = DEFAULT_TIMEOUT
+    release_id: str | None = None
+    """Wait for this release to be live (the X-Launchpad-Release header); a new id re-runs the check."""
+    health_path: str | None = HEALTH_PATH
+    """The app's health path (`app.healthPath`); None: GET / and any answer below 500 is healthy."""
     after: Sequence[pulumi.Resource] = ()
     """What must be done before checking (e.g. the credentials' delivery). A component's own
     `depends_on` would not hold back its children, so the check itself waits on these."""
@@ -82,9 +93,12 @@ class Readiness(pulumi.ComponentResource):
         if args.timeout <= 0:
             raise ValueError(f"{name}: timeout is {args.timeout}; give the host some seconds (default {DEFAULT_TIMEOUT})")
         create = pulumi.Output.all(args.address, args.logs).apply(
-            lambda v: wait_command(v[0], args.domain, args.database, args.timeout, v[1]))
+            lambda v: wait_command(v[0], args.domain, args.database, args.timeout, v[1], args.release_id, args.health_path))
+        triggers: list[pulumi.Input[str]] = [args.host_id]
+        if args.release_id:
+            triggers.append(args.release_id)
         self.command = command.local.Command(
-            f"{name}-healthz", create=create, triggers=[args.host_id],
+            f"{name}-healthz", create=create, triggers=triggers,
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.after)))
-        self.url = pulumi.Output.concat("http://", args.address, HEALTH_PATH)
+        self.url = pulumi.Output.concat("http://", args.address, args.health_path or "/")
         self.register_outputs({"url": self.url})

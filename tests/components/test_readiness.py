@@ -49,6 +49,17 @@ def test_reruns_when_the_host_is_replaced_and_runs_after_it(run) -> None:
     assert program.depends_on(cmd, host)
 
 
+def test_waits_for_the_release_id_and_reruns_for_a_new_release(run) -> None:
+    program = _readiness(run, release_id="3f2a9c1b7d4e", health_path=None)
+    cmd = program.one("command:local:Command")
+    args = shlex.split(cmd.inputs["create"])
+    assert "http://203.0.113.9/" in args and "--lenient" in args
+    assert args[args.index("--release") + 1] == "3f2a9c1b7d4e"
+    assert cmd.inputs["triggers"] == [program.one("test:index:Host").id, "3f2a9c1b7d4e"]
+    with_path = shlex.split(_readiness(run, release_id="3f2a9c1b7d4e", health_path="/up").one("command:local:Command").inputs["create"])
+    assert "http://203.0.113.9/up" in with_path and "--lenient" not in with_path
+
+
 def test_refuses_a_zero_timeout(run) -> None:
     with pytest.raises(ValueError, match="timeout is 0"):
         _readiness(run, timeout=0)
