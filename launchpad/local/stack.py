@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import secrets
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -170,11 +171,11 @@ def down(stack: str, progress: Progress = print) -> None:
         if machine.status(name) is not None:
             progress(f"down {name}")
         machine.down(name)
+    # What the stack kept on the host beside its machines (the generated database
+    # password, and whatever else lives under its folder): nothing of a downed stack stays.
     keep = STACKS_DIR / stack
     if keep.is_dir():
-        for child in keep.iterdir():
-            child.unlink()
-        keep.rmdir()
+        shutil.rmtree(keep)
 
 
 def logs(stack: str) -> str:
