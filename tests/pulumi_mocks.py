@@ -46,6 +46,8 @@ ENROLL_HEX = "e7" * 32
 HOST_PRIVATE_KEY = bytes(range(1, 33))
 """A fixed X25519 private key for the mocked droplet; HOST_PUBLIC_KEY is its public half (base64)."""
 HOST_PUBLIC_KEY = "B6N8vBQgk8i3VdwbEOhstCY3StFqqFPtC9/AsrhtHHw="
+SSH_HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyMockMockMockMockMockMockMockMockMock"
+"""What `python -m launchpad.ops.host_key` answers under mocks: the droplet's verified SSH host key."""
 SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7mockmockmockmockmockmockmockmockmockmock ops@laptop"
 
 
@@ -99,6 +101,8 @@ def _local_command_stdout(create: str) -> str:
         return "2026-01-02T03:04:05Z\n"
     if "launchpad.release.enroll" in create:
         return HOST_PUBLIC_KEY + "\n"
+    if "launchpad.ops.host_key" in create:
+        return SSH_HOST_KEY + "\n"
     return "healthy"
 
 

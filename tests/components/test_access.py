@@ -1,16 +1,15 @@
 """components/aws/access.py and components/digitalocean/access.py under mocks: the endpoint,
-its security groups, the operators' policy; the droplet's pinned host key."""
+its security groups, the operators' policy; the droplet's host key, checked under the enrollment MAC."""
 
 from __future__ import annotations
 
 import json
 
 import pulumi
-import yaml
 
 from components.aws.access import AwsAccess, AwsAccessArgs
-from components.digitalocean.access import DoAccess
-from pulumi_mocks import ACCOUNT, DEPLOY_PRIVATE_KEY, DEPLOY_PUBLIC_KEY
+from components.digitalocean.access import DoAccess, DoAccessArgs
+from pulumi_mocks import ACCOUNT, SSH_HOST_KEY
 
 EICE = "aws:ec2transitgateway/instanceConnectEndpoint:InstanceConnectEndpoint"
 SG = "aws:ec2/securityGroup:SecurityGroup"
@@ -81,18 +80,24 @@ def test_every_aws_access_resource_is_tagged_and_parented(run) -> None:
         assert r.inputs["tags"]["launchpad:stack"] == "prod"
 
 
-def test_do_host_key_is_ed25519_and_reaches_cloud_init_as_a_secret(run) -> None:
+def _do(run):
     def program():
-        access = DoAccess("staging")
+        access = DoAccess("staging", DoAccessArgs(address=pulumi.Output.from_input("203.0.113.20"), host_id="4242",
+                                                  enroll_hex=pulumi.Output.secret("ab" * 32), domain="example.com"))
         pulumi.export("public", access.host_public_key)
-        pulumi.export("user_data", access.user_data("#cloud-config\npackages: [nginx]\n"))
-    program = run(program)
-    key = program.one("tls:index/privateKey:PrivateKey")
-    assert key.inputs["algorithm"] == "ED25519"
-    assert program.outputs["public"] == DEPLOY_PUBLIC_KEY  # the mock answers one key pair for every tls.PrivateKey
-    doc = yaml.safe_load(program.outputs["user_data"])
-    assert doc["ssh_keys"] == {"ed25519_private": DEPLOY_PRIVATE_KEY, "ed25519_public": DEPLOY_PUBLIC_KEY}
-    assert doc["packages"] == ["nginx"]
+    return run(program)
+
+
+def test_do_host_key_is_recorded_from_the_droplet_under_the_enrollment_mac(run) -> None:
+    program = _do(run)
+    check = program.one("command:local:Command")
+    assert "-m launchpad.ops.host_key http://203.0.113.20" in check.inputs["create"]
+    assert "--host example.com" in check.inputs["create"]
+    assert check.inputs["environment"] == {"LAUNCHPAD_ENROLL": "ab" * 32}
+    assert "environment" in check.secret_inputs  # the enrollment value stays a secret
+    assert check.inputs["triggers"] == ["4242"]  # a new droplet is checked again
+    assert program.outputs["public"] == SSH_HOST_KEY
+    assert not program.of_type("tls:index/privateKey:PrivateKey")  # no host private key made or sent anywhere
 
 
 def test_access_outputs_have_the_shape_the_cli_reads(run) -> None:
@@ -101,13 +106,13 @@ def test_access_outputs_have_the_shape_the_cli_reads(run) -> None:
     def program():
         aws_access = AwsAccess("prod", AwsAccessArgs(vpc_id="vpc-1", subnet_id="subnet-pub", stack="prod"))
         pulumi.export("aws", aws_access.access_output("eu-west-1", [("web", pulumi.Output.from_input("i-0abc"), "10.0.0.10")]))
-        do_access = DoAccess("staging")
+        do_access = DoAccess("staging", DoAccessArgs(address="203.0.113.20", host_id="4242", enroll_hex="ab" * 32))
         pulumi.export("do", do_access.access_output("ops", [("web", pulumi.Output.from_input("198.51.100.20"))]))
     program = run(program)
     aws_record = parse("prod", {"access": program.outputs["aws"]})
     assert (aws_record.transport, aws_record.region, aws_record.hosts[0].instance_id) == ("eice", "eu-west-1", "i-0abc")
     do_record = parse("staging", {"access": program.outputs["do"]})
-    assert (do_record.transport, do_record.host_key, do_record.hosts[0].address) == ("ssh", DEPLOY_PUBLIC_KEY, "198.51.100.20")
+    assert (do_record.transport, do_record.host_key, do_record.hosts[0].address) == ("ssh", SSH_HOST_KEY, "198.51.100.20")
 
 
 def test_aws_stack_reaches_its_host_only_through_the_endpoint(run) -> None:

@@ -44,6 +44,19 @@ def _write(path: Path, data: bytes, mode: int) -> None:
     os.replace(tmp, path)
 
 
+SSH_HOST_KEY = Path("/etc/ssh/ssh_host_ed25519_key.pub")
+SSH_LABEL = b"launchpad-ssh-host-key:"
+
+
+def ssh_host_key() -> str | None:
+    """`ssh-ed25519 AAAA...` of this host's sshd, without its comment; None before sshd made one."""
+    try:
+        parts = SSH_HOST_KEY.read_text().split()
+    except OSError:
+        return None
+    return " ".join(parts[:2]) if len(parts) >= 2 and parts[0] == "ssh-ed25519" else None
+
+
 def ensure_host_key(enroll_hex: str) -> tuple[bytes, bytes]:
     """(private raw, public raw); made once, kept across reboots (root 0600)."""
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey  # noqa: PLC0415
@@ -60,6 +73,12 @@ def ensure_host_key(enroll_hex: str) -> tuple[bytes, bytes]:
     public_raw = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     document = {"public_key": base64.b64encode(public_raw).decode(), "key_id": key_id(public_raw),
                 "mac": hmac.new(bytes.fromhex(enroll_hex), public_raw, hashlib.sha256).hexdigest()}
+    ssh = ssh_host_key()
+    if ssh:
+        # The SSH host key, under the same enrollment MAC (its own label): `pulumi up` records it
+        # and `launchpad ssh/run/logs` pin it (launchpad/ops/host_key.py), no trust on first use.
+        document["ssh_host_key"] = ssh
+        document["ssh_mac"] = hmac.new(bytes.fromhex(enroll_hex), SSH_LABEL + ssh.encode(), hashlib.sha256).hexdigest()
     text = (json.dumps(document, sort_keys=True) + "\n").encode()
     if not HOST_KEY_JSON.is_file() or HOST_KEY_JSON.read_bytes() != text:
         _write(HOST_KEY_JSON, text, 0o644)

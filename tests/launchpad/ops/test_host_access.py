@@ -1,55 +1,13 @@
-"""launchpad/render/access.py: the host side of day-2 access (DO host key via cloud-init; AWS EIC keys and console pin)."""
+"""launchpad/render/access.py: the host side of day-2 access on AWS (EIC keys, the host key on the console)."""
 
 from __future__ import annotations
 
-import json
-import shutil
 import subprocess
 import sys
 import time
 
-import pytest
-import yaml
 
 from launchpad.render import access
-from launchpad.render.bootstrap import render_user_data
-from launchpad.settings import validate
-
-PRIVATE = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\nAAAABG5vbmU=\n-----END OPENSSH PRIVATE KEY-----\n"
-PUBLIC = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyMock\n"
-
-
-def _user_data():
-    return render_user_data(validate({"launchpad:provider": "digitalocean"}, "staging"))
-
-
-def test_host_key_reaches_cloud_init_ssh_keys() -> None:
-    text = access.with_host_key(_user_data(), PRIVATE, PUBLIC)
-    doc = yaml.safe_load(text)
-    assert doc["ssh_keys"] == {"ed25519_private": PRIVATE, "ed25519_public": PUBLIC.strip()}
-    assert text.startswith("#cloud-config\n")
-    # everything else unchanged
-    assert {k: v for k, v in doc.items() if k != "ssh_keys"} == yaml.safe_load(_user_data())
-
-
-@pytest.mark.skipif(shutil.which("cloud-init") is None, reason="cloud-init not installed (scripts/setup installs it)")
-def test_host_key_cloud_config_passes_cloud_init_schema(tmp_path) -> None:
-    path = tmp_path / "user-data"
-    path.write_text(access.with_host_key(_user_data(), PRIVATE, PUBLIC))
-    done = subprocess.run(["cloud-init", "schema", "-c", str(path)], capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout + done.stderr
-
-
-@pytest.mark.parametrize("user_data, private, public, message", [
-    ("#!/bin/sh\n", PRIVATE, PUBLIC, "must be a #cloud-config"),
-    ("#cloud-config\nssh_keys: {}\n", PRIVATE, PUBLIC, "already has ssh_keys"),
-    ("#cloud-config\n", "-----BEGIN RSA PRIVATE KEY-----\n", PUBLIC, "expected an OpenSSH ED25519 key pair"),
-    ("#cloud-config\n", PRIVATE, "ssh-rsa AAAA", "expected an OpenSSH ED25519 key pair"),
-])
-def test_host_key_refusals(user_data, private, public, message) -> None:
-    with pytest.raises(ValueError, match=message):
-        access.with_host_key(user_data, private, public)
-
 
 def test_aws_host_files() -> None:
     files = {f.path: f for f in access.host_files("aws")}
