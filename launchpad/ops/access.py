@@ -88,6 +88,6 @@ def parse(stack: str, outputs: Mapping[str, Any]) -> Access:
             raise OpsError(f"stack {stack}: {OUTPUT}.hosts {missing} have no instance_id; EC2 Instance Connect needs it")
     if transport == "ssh" and not str(raw.get("host_key") or "").startswith("ssh-"):
         raise OpsError(f"stack {stack}: {OUTPUT}.host_key is missing, so the host cannot be verified; "
-                       f"run `pulumi up --stack {stack}`, which generates and pins it")
+                       f"run `pulumi up --stack {stack}`, which records it from the droplet")
     return Access(transport, str(raw.get("user") or "ops"), tuple(hosts), region=raw.get("region"),
                   host_key=raw.get("host_key"))

@@ -7,8 +7,9 @@ argv to run from the laptop or CI runner.
   The host key is the one the instance printed on its serial console at boot
   (`get-console-output`, IAM `GetConsoleOutput`), pinned per instance id.
 - SshTarget (DigitalOcean): plain `ssh` to the admin user from `adminCidrs`; the host
-  key is the one the stack generated and gave to cloud-init, pinned from the `access`
-  output (never trust-on-first-use).
+  key is the one the droplet recorded at boot and `pulumi up` checked under the stack's
+  enrollment MAC (launchpad/ops/host_key.py), pinned from the `access` output (never
+  trust-on-first-use).
 - LocalTarget: `nsenter` into the machine's namespaces through its PID 1.
 
 `argv()` is pure (paths in, argv out: what the unit tests check); `prepare()` does the
@@ -80,7 +81,7 @@ def _write_private(path: Path, text: str) -> None:
 
 @dataclass(frozen=True)
 class SshTarget:
-    """DigitalOcean: ssh from adminCidrs, host key pinned from the stack."""
+    """DigitalOcean: ssh from adminCidrs, host key pinned from the stack's `access` output."""
 
     stack: str
     access: Access
@@ -93,7 +94,7 @@ class SshTarget:
 
     @property
     def alias(self) -> str:
-        # One key for the stack's droplet and its replacements: it lives in the stack.
+        # An alias, not the address: the reserved IP moves to replacement droplets, each with its own key.
         return f"launchpad-{self.stack}"
 
     def prepare(self, host: HostRef, workdir: Path, run: Runner) -> None:
