@@ -108,6 +108,21 @@ class DatabaseProfile:
 
 
 @dataclass(frozen=True)
+class BalancerProfile:
+    """The provider's own load balancer, put in front of the hosts when `launchpad:hosts` > 1."""
+
+    title: str
+    """What it is, in the user's words: 'an Application Load Balancer'."""
+    autoscale: bool = False
+    """`launchpad:autoscale` (a target-tracking group between min and max hosts) is offered."""
+    zone: str | None = None
+    """What `dnsZone` names here ('a Route 53 hosted zone'); None: no managed DNS, so no
+    certificate at the balancer and the key is refused."""
+    certificate: str = ""
+    """How the balancer's certificate is obtained when `dnsZone` is set, for messages and docs."""
+
+
+@dataclass(frozen=True)
 class ProviderProfile:
     """Everything Launchpad knows about one provider, as data."""
 
@@ -127,6 +142,8 @@ class ProviderProfile:
     """Opening SSH (`adminCidrs`) needs an `sshKeys` entry: password login is off."""
     credential_keys: tuple[str, ...] = ()
     """The provider's own config keys that hold credentials: refused in plain text in a stack file."""
+    balancer: BalancerProfile | None = None
+    """None: the provider runs no hosts of its own behind a balancer, so `hosts` stays 1."""
 
 
 AWS_REGIONS = (
@@ -159,6 +176,8 @@ AWS = ProviderProfile(
     # EC2's 16 KiB counts the raw bytes, so Launchpad gzips the cloud-config.
     user_data=UserDataRule(16 * 1024, "EC2's 16 KiB user-data limit (after gzip)", 8 * 1024, gzip=True),
     credential_keys=("aws:secretKey", "aws:accessKey", "aws:token"),
+    balancer=BalancerProfile("an Application Load Balancer", autoscale=True, zone="a Route 53 hosted zone",
+                             certificate="an ACM certificate validated through DNS records in the zone"),
 )
 
 DIGITALOCEAN = ProviderProfile(
@@ -174,6 +193,8 @@ DIGITALOCEAN = ProviderProfile(
     ),
     user_data=UserDataRule(64 * 1024, "DigitalOcean's 64 KiB user-data limit", 24 * 1024),
     credential_keys=("digitalocean:token",),
+    balancer=BalancerProfile("a DigitalOcean Load Balancer", zone="a domain whose DNS DigitalOcean hosts",
+                             certificate="a Let's Encrypt certificate DigitalOcean obtains and renews"),
 )
 
 LOCAL = ProviderProfile(
@@ -190,6 +211,8 @@ LOCAL = ProviderProfile(
     public_acme=False,
     # The machine is reachable from this host only, as root through nsenter.
     ssh_needs_key=False,
+    # HAProxy from Debian on a machine of its own, health-checking each web machine; plain HTTP.
+    balancer=BalancerProfile("HAProxy on a local machine of its own"),
 )
 
 PROFILES: Mapping[str, ProviderProfile] = {p.name: p for p in (AWS, DIGITALOCEAN, LOCAL)}

@@ -18,7 +18,8 @@ from launchpad.settings import guards
 from launchpad.settings.errors import ConfigError, Problem, suggest
 from launchpad.settings.guards import APP_NAME, DB_NAME, DB_RESERVED, EMAIL, HOSTNAME, SSH_KEY, STACK_NAME  # noqa: F401
 from launchpad.providers import PROFILES, PROVIDERS
-from launchpad.settings.model import NAMESPACE, AppSettings, DatabaseSettings, Settings
+from launchpad.settings.model import NAMESPACE, AppSettings, AutoscaleSettings, DatabaseSettings, Settings
+from launchpad.settings.scaling import check_hosts
 
 # Applied with re.fullmatch, never match/search: a `$` anchor admits a trailing newline.
 # The other allow-lists (HOSTNAME, EMAIL, APP_NAME, ...) live in guards.py with the input-safety checks.
@@ -51,6 +52,8 @@ def _pydantic_problems(err: ValidationError) -> list[Problem]:
                 parent = AppSettings
             elif len(loc) > 1 and loc[0] == "database":
                 parent = DatabaseSettings
+            elif len(loc) > 1 and loc[0] == "autoscale":
+                parent = AutoscaleSettings
             valid = _fields(parent)
             problems.append(Problem(key, f"unknown key{suggest(str(loc[-1]), valid)}; valid keys here: {', '.join(valid)}"))
         elif loc == ("provider",):
@@ -85,6 +88,7 @@ def _check(s: Settings) -> list[Problem]:
     p += _check_app(s)
     p += _check_database(s)
     p += _check_ssh(s)
+    p += check_hosts(s)
     return p
 
 

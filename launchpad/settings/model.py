@@ -67,6 +67,14 @@ class DatabaseSettings(_Model):
     name: str = Field("app", description="Database and user name.")
 
 
+class AutoscaleSettings(_Model):
+    """AWS only: a target-tracking Auto Scaling policy between `min` and `max` hosts."""
+
+    min: int = Field(ge=1, le=20, description="Fewest hosts the group keeps (the balancer always has one to send to).")
+    max: int = Field(ge=1, le=20, description="Most hosts the group may grow to.")
+    target_cpu: int = Field(50, ge=10, le=90, description="Average CPU % across the hosts that the policy holds by adding or removing hosts.")
+
+
 class Settings(_Model):
     """Validated stack settings. Field docs are the README's config reference."""
 
@@ -78,8 +86,11 @@ class Settings(_Model):
     domain: str | None = Field(None, description="Apex domain served by Nginx; `www.<domain>` redirects to it. Unset: the host answers on its address.")
     email: str | None = Field(None, description="Contact for Let's Encrypt; with `domain` on a cloud provider, turns on HTTPS via certbot.")
     acme_server: str | None = Field(None, description="ACME directory for certificates. Default: Let's Encrypt. A staging or private ACME server (e.g. Pebble) is for tests, and allows HTTPS on the local target.")
+    dns_zone: str | None = Field(None, description="With `hosts` > 1: the DNS zone holding `domain` (a Route 53 hosted zone on AWS, a DigitalOcean domain there); the balancer's certificate is validated through it, and HTTPS is served. Unset: the balancer serves plain HTTP.")
     app: AppSettings = Field(default_factory=lambda: AppSettings(), description="The app: `path`, `module`, `name`, `workers`, `threads`, `env`.")
     database: DatabaseSettings = Field(default_factory=lambda: DatabaseSettings(), description="PostgreSQL: `enabled`, `version`, `size`, `storageGb`, `backupRetentionDays`, `name`.")
+    hosts: int = Field(1, ge=1, le=20, description="Hosts serving the app. 1: one host on its own address. More: that many behind the provider's load balancer (AWS: ALB + Auto Scaling group; DigitalOcean: Load Balancer; local: HAProxy), releases rolled host by host.")
+    autoscale: AutoscaleSettings | None = Field(None, description="AWS only: `min`, `max`, `targetCpu`; the group grows and shrinks between min and max hosts to hold the average CPU at targetCpu %.")
     rate_limit: int = Field(20, ge=0, le=100_000, description="Requests per second Nginx admits per client address (bursts of twice that pass); 0 turns limiting off.")
     admin_cidrs: list[str] = Field(default_factory=list, description="CIDRs allowed to reach SSH (port 22). Empty: SSH is closed.")
     ssh_keys: list[str] = Field(default_factory=list, description="Public SSH keys installed for the admin user (needed when `adminCidrs` opens SSH).")
@@ -124,9 +135,34 @@ class Settings(_Model):
 
     @property
     def tls(self) -> bool:
-        """HTTPS needs a domain, a contact, and an ACME server that can reach the host:
-        Let's Encrypt reaches cloud hosts (`public_acme`); a local machine only a private ACME server."""
+        """The host itself terminates TLS (certbot + nginx): a single host with a domain, a contact,
+        and an ACME server that can reach it: Let's Encrypt reaches cloud hosts (`public_acme`); a
+        local machine only a private ACME server. Behind a balancer, the balancer does (`balancer_tls`)."""
+        if self.balanced:
+            return False
         return bool(self.domain) and bool(self.email) and (self.profile.public_acme or bool(self.acme_server))
+
+    @property
+    def balanced(self) -> bool:
+        """The hosts stand behind the provider's load balancer: more than one, or an autoscaled group."""
+        return self.hosts > 1 or self.autoscale is not None
+
+    @property
+    def balancer_tls(self) -> bool:
+        """The balancer terminates TLS with a certificate validated through `dnsZone`."""
+        balancer = self.profile.balancer
+        return self.balanced and bool(self.domain) and bool(self.dns_zone) and balancer is not None and balancer.zone is not None
+
+    @property
+    def https(self) -> bool:
+        """Users reach the site over HTTPS (the host's certificate, or the balancer's)."""
+        return self.tls or self.balancer_tls
+
+    @property
+    def trusted_proxies(self) -> int:
+        """Proxies in front of the app that append to X-Forwarded-*: Nginx, plus the balancer.
+        The app's ProxyFix trusts exactly this many (LAUNCHPAD_TRUSTED_PROXIES)."""
+        return 2 if self.balanced else 1
 
     @property
     def app_path(self) -> Path:

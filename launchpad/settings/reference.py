@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from launchpad.providers import PROVIDERS
-from launchpad.settings.model import NAMESPACE, PROJECT_ROOT, AppSettings, DatabaseSettings, Settings
+from launchpad.settings.model import NAMESPACE, PROJECT_ROOT, AppSettings, AutoscaleSettings, DatabaseSettings, Settings
 
 
 def _type_name(annotation: Any) -> str:
@@ -20,6 +20,7 @@ def _type_name(annotation: Any) -> str:
     text = re.sub(r"<class '([\w.]+)'>", r"\1", text)
     text = re.sub(r"Literal\[(.*)\]", lambda m: " / ".join(v.strip().strip("'") for v in m.group(1).split(",")), text)
     text = text.replace(" | None", ", optional").replace("AppSettings", "object").replace("DatabaseSettings", "object")
+    text = text.replace("AutoscaleSettings", "object")
     return text.replace("Path", "path")
 
 
@@ -34,8 +35,10 @@ def reference_markdown() -> str:
             key = f"{prefix}{f.alias or name}"
             # The provider is a str checked against the catalog; show the choices.
             ann = " / ".join(PROVIDERS) if model is Settings and name == "provider" else _type_name(f.annotation)
-            default = f.get_default(call_default_factory=True)
-            if isinstance(default, BaseModel):
+            default = f.get_default(call_default_factory=True) if not f.is_required() else None
+            if f.is_required():
+                default_text = "required"
+            elif isinstance(default, BaseModel):
                 default_text = "see below"
             elif isinstance(default, Path):
                 default_text = f"`{default.relative_to(PROJECT_ROOT)}`"
@@ -46,4 +49,5 @@ def reference_markdown() -> str:
     add("", Settings)
     add("app.", AppSettings)
     add("database.", DatabaseSettings)
+    add("autoscale.", AutoscaleSettings)
     return "\n".join(rows)
