@@ -8,22 +8,28 @@ same code the cloud stacks do.
 What the cloud-config does on the host:
 - creates an admin user (sudo, SSH keys only) and an unprivileged app user;
 - installs nginx, python3-venv, nftables, unattended-upgrades (and certbot with TLS);
-- writes the packed app, the gunicorn config and systemd socket + service, the
-  nginx site (sites-available) and http-level settings, a host firewall, SSH
-  hardening, and the deploy script that cloud-init runs last.
+- writes the nginx site (sites-available) and http-level settings, a host firewall,
+  SSH hardening, and the release host (release_host.py): the release agent and its
+  timer, the blue/green slot units, the gunicorn config, and the bootstrap script that
+  cloud-init runs last. No app bytes: releases come from the stack's store.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from launchpad import app_bundle
+from launchpad.render import release_host
+from launchpad.render.host_file import HostFile
 from launchpad.render.templates import render_template
 from launchpad.settings import ConfigError, Problem, Settings
 
 ADMIN_USER = "ops"
 GUNICORN_SPEC = "~=27.0"
-GRACEFUL_TIMEOUT = 30
+"""Heroku's pin (render/heroku.py); on a host the release agent adds gunicorn only if the app names none."""
+GRACEFUL_TIMEOUT = release_host.GRACEFUL_TIMEOUT
+__all__ = ["HostFile"]
 SECRETS_ENV = "/etc/launchpad/app.env"
 
 
@@ -43,14 +49,6 @@ class DatabaseLink:
     user: str
     secret_arn: str | None = None
     region: str | None = None
-
-
-@dataclass(frozen=True)
-class HostFile:
-    path: str
-    content: str
-    mode: str = "0644"
-    b64: bool = False
 
 
 @dataclass(frozen=True)
@@ -76,9 +74,10 @@ def render_nginx_http(settings: Settings) -> str:
     return render_template("nginx-http.conf.j2", app=settings.app.unix_name, max_body="10m", rate_limit=settings.rate_limit, tls=settings.tls)
 
 
-def render_nginx_site(settings: Settings, cert_ready: bool = False, cert_dir: str | None = None) -> str:
+def render_nginx_site(settings: Settings, cert_ready: bool = False, cert_dir: str | None = None, host_key: bool = False) -> str:
     """The site. With TLS it comes in two states: before the certificate exists
-    (HTTP for challenges and health, redirects) and after (`cert_ready`)."""
+    (HTTP for challenges and health, redirects) and after (`cert_ready`). `host_key`:
+    serve the release agent's enrollment document (DigitalOcean)."""
     domain = settings.domain
     tls_settings = ""
     if settings.tls and domain:
@@ -86,65 +85,61 @@ def render_nginx_site(settings: Settings, cert_ready: bool = False, cert_dir: st
     return render_template(
         "nginx-site.conf.j2", stack=settings.stack, app=settings.app.unix_name, domain=domain,
         tls=settings.tls, cert_ready=cert_ready, tls_settings=tls_settings, rate_limit=settings.rate_limit,
+        host_key=host_key,
     )
 
 
-def render_app_socket(settings: Settings) -> str:
-    return render_template("app.socket.j2", app=settings.app.unix_name)
-
-
-def render_app_service(settings: Settings, database: DatabaseLink | None = None) -> str:
-    return render_template(
-        "app.service.j2", app=settings.app.unix_name, module=settings.app.module,
-        env=sorted(settings.app.env.items()), graceful_timeout=GRACEFUL_TIMEOUT,
-        db_env_unit="launchpad-secrets.service" if database and database.secret_arn else None,
-    )
-
-
-def render_gunicorn_conf(settings: Settings) -> str:
-    return render_template("gunicorn.conf.py.j2", app=settings.app.unix_name, workers=settings.app.workers,
-                   threads=settings.app.threads, graceful_timeout=GRACEFUL_TIMEOUT)
-
-
-def render_deploy_script(settings: Settings) -> str:
-    return render_template("deploy.sh.j2", app=settings.app.unix_name, gunicorn_spec=GUNICORN_SPEC, tls=settings.tls,
-                           cert_dir=certificate_dir(settings.domain) if settings.domain else "", firewall=True)
+def default_agent(settings: Settings) -> dict[str, Any]:
+    """agent.json when the stack passes none: the local store folder bind-mounted into the
+    machine; for the clouds (`launchpad render` previews) the shape their stacks fill in
+    with the real bucket, secret and enrollment value."""
+    app, stack, host = settings.app.unix_name, settings.stack, settings.domain or "localhost"
+    keep = getattr(settings.app, "keep_releases", 5)
+    if settings.provider == "aws":
+        return release_host.agent_config(app, f"s3://{stack}-releases/{stack}", health_host=host, keep=keep, region=settings.region,
+                                         secrets={"kind": "aws-secretsmanager", "arn": f"<{stack} app secrets>"})
+    if settings.provider == "digitalocean":
+        region = settings.region or "nyc3"
+        return release_host.agent_config(app, f"s3://{stack}-releases/{stack}", health_host=host, keep=keep, region=region,
+                                         endpoint=f"https://{region}.digitaloceanspaces.com",
+                                         secrets={"kind": "spaces-sealed", "enroll": "0" * 64,
+                                                  "credentials": f"https://{stack}-releases.{region}.digitaloceanspaces.com/{stack}/hosts/"})
+    return release_host.agent_config(app, release_host.LOCAL_STORE, health_host=host, keep=keep)
 
 
 def render_firewall(settings: Settings) -> str:
     return render_template("nftables.conf.j2", admin_cidrs=settings.admin_cidrs, tls=settings.tls)
 
 
-def _packages(settings: Settings, database: DatabaseLink | None) -> list[str]:
+def _packages(settings: Settings, database: DatabaseLink | None, agent: Mapping[str, Any]) -> list[str]:
     # netbase: /etc/protocols, which the nftables rules name (cloud images have it, minbase does not).
     pkgs = ["nginx", "python3-venv", "nftables", "netbase", "unattended-upgrades"]
     if settings.tls:
         pkgs.append("certbot")
-    if database and database.secret_arn:
+    if (database and database.secret_arn) or release_host.fetches_agent(agent):
         pkgs.append("python3-boto3")
     return pkgs
 
 
-def host_files(settings: Settings, database: DatabaseLink | None = None) -> list[HostFile]:
-    """Every file the cloud-config writes, in order."""
+def host_files(settings: Settings, database: DatabaseLink | None = None,
+               agent: Mapping[str, Any] | None = None) -> list[HostFile]:
+    """Every file the cloud-config writes, in order. `agent`: the release agent's config
+    (release_host.agent_config: the stack's store and secrets source); default local."""
     app = settings.app.unix_name
+    agent = agent or default_agent(settings)
+    host_key = (agent.get("secrets") or {}).get("kind") == "spaces-sealed"
     files = [
-        HostFile("/var/lib/launchpad/app.tar.gz", app_bundle.pack_b64(settings.app_path), "0600", b64=True),
-        HostFile(f"/etc/{app}/gunicorn.conf.py", render_gunicorn_conf(settings)),
-        HostFile(f"/etc/systemd/system/{app}.socket", render_app_socket(settings)),
-        HostFile(f"/etc/systemd/system/{app}.service", render_app_service(settings, database)),
         HostFile("/etc/nginx/nginx.conf", render_template("nginx.conf.j2")),
         HostFile("/etc/nginx/conf.d/launchpad.conf", render_nginx_http(settings)),
-        HostFile(f"/etc/nginx/sites-available/{app}", render_nginx_site(settings)),
+        HostFile(f"/etc/nginx/sites-available/{app}", render_nginx_site(settings, host_key=host_key)),
         HostFile("/etc/systemd/system/nginx.service.d/launchpad.conf", render_template("nginx-reload.conf.j2")),
         HostFile("/etc/nftables.conf", render_firewall(settings), "0755"),
         HostFile("/etc/ssh/sshd_config.d/launchpad.conf", render_template("sshd.conf.j2", admin_user=ADMIN_USER)),
         HostFile("/etc/apt/apt.conf.d/20auto-upgrades", render_template("auto-upgrades.j2")),
-        HostFile("/usr/local/sbin/launchpad-deploy", render_deploy_script(settings), "0755"),
     ]
     if settings.tls and settings.domain:
         files += [
-            HostFile(f"/etc/nginx/sites-available/{app}.tls", render_nginx_site(settings, cert_ready=True)),
+            HostFile(f"/etc/nginx/sites-available/{app}.tls", render_nginx_site(settings, cert_ready=True, host_key=host_key)),
             HostFile("/usr/local/sbin/launchpad-certificate", render_template(
                 "certificate.sh.j2", app=app, domain=settings.domain, email=settings.email, acme_server=settings.acme_server,
                 cert_dir=certificate_dir(settings.domain)), "0755"),
@@ -159,44 +154,47 @@ def host_files(settings: Settings, database: DatabaseLink | None = None) -> list
                 port=database.port, name=database.name, env_file=SECRETS_ENV), "0700"),
             HostFile("/etc/systemd/system/launchpad-secrets.service", render_template("secrets.service.j2", app=app)),
         ]
-    return files
+    # Last: the bootstrap script it carries runs after every other file is in place.
+    return files + release_host.release_host_files(
+        app, agent, tls=settings.tls, cert_dir=certificate_dir(settings.domain) if settings.domain else "",
+        db_env_unit="launchpad-secrets.service" if database and database.secret_arn else None)
 
 
-def render(settings: Settings, database: DatabaseLink | None = None) -> Rendered:
-    files = host_files(settings, database)
+def render(settings: Settings, database: DatabaseLink | None = None, agent: Mapping[str, Any] | None = None) -> Rendered:
+    agent = agent or default_agent(settings)
+    files = host_files(settings, database, agent)
     user_data = render_template(
-        "cloud-config.yaml.j2", stack=settings.stack, packages=_packages(settings, database),
+        "cloud-config.yaml.j2", stack=settings.stack, packages=_packages(settings, database, agent),
         admin_user=ADMIN_USER, ssh_keys=[k.strip() for k in settings.ssh_keys], app=settings.app.unix_name,
         files=files,
     )
     by_path = {f.path: f.content for f in files}
     app = settings.app.unix_name
-    main_paths = {"/etc/nginx/nginx.conf", "/etc/nginx/conf.d/launchpad.conf", f"/etc/nginx/sites-available/{app}", f"/etc/systemd/system/{app}.socket",
-                  f"/etc/systemd/system/{app}.service", f"/etc/{app}/gunicorn.conf.py", "/usr/local/sbin/launchpad-deploy",
-                  "/var/lib/launchpad/app.tar.gz"}
+    main_paths = {"/etc/nginx/nginx.conf", "/etc/nginx/conf.d/launchpad.conf", f"/etc/nginx/sites-available/{app}", f"/etc/systemd/system/{app}@.socket",
+                  f"/etc/systemd/system/{app}@.service", f"/etc/{app}/gunicorn.conf.py", release_host.BOOTSTRAP}
     return Rendered(
         user_data=user_data,
         nginx_main=by_path["/etc/nginx/nginx.conf"],
         nginx_http=by_path["/etc/nginx/conf.d/launchpad.conf"],
         nginx_site=by_path[f"/etc/nginx/sites-available/{app}"],
-        app_socket=by_path[f"/etc/systemd/system/{app}.socket"],
-        app_service=by_path[f"/etc/systemd/system/{app}.service"],
+        app_socket=by_path[f"/etc/systemd/system/{app}@.socket"],
+        app_service=by_path[f"/etc/systemd/system/{app}@.service"],
         gunicorn_conf=by_path[f"/etc/{app}/gunicorn.conf.py"],
-        deploy_script=by_path["/usr/local/sbin/launchpad-deploy"],
+        deploy_script=by_path[release_host.BOOTSTRAP],
         extra={p: c for p, c in by_path.items() if p not in main_paths},
     )
 
 
-def render_user_data(settings: Settings, database: DatabaseLink | None = None) -> str:
+def render_user_data(settings: Settings, database: DatabaseLink | None = None, agent: Mapping[str, Any] | None = None) -> str:
     """The #cloud-config text, checked against the provider's user-data limit
     (as the provider counts it: EC2 after gzip). The stack's host encodes it for
     its API with `settings.profile.user_data.encode`."""
-    text = render(settings, database).user_data
+    text = render(settings, database, agent).user_data
     rule = settings.profile.user_data
     if rule is None:
         raise ValueError(f"provider {settings.provider!r} boots no host from user-data")
     size = rule.size(text)
     if size > rule.limit:
-        raise ConfigError(settings.stack, [Problem("app.path", f"{str(settings.app.path)!r}: the rendered user-data is {size} bytes, "
-                                                              f"over {rule.limit_name} ({rule.limit}); trim the app folder")])
+        raise ConfigError(settings.stack, [Problem("sshKeys", f"the rendered user-data is {size} bytes, over {rule.limit_name} "
+                                                              f"({rule.limit}); it carries no app, so fewer or shorter SSH keys")])
     return text

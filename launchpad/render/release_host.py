@@ -7,7 +7,9 @@ release store, never from user-data). The bootstrap renderer adds these files to
 cloud-config; `launchpad render`, the local target and the tests read the very same list.
 
 On the host (the release contract in the README):
-- /usr/local/sbin/launchpad-agent + /usr/local/lib/launchpad-agent/launchpad_agent/*.py
+- /usr/local/sbin/launchpad-agent: the agent package (files/agent/launchpad_agent) as one
+  executable zip, in user-data, or on AWS fetched by the bootstrap from the store's
+  `agent/<sha256>.pyz` (EC2's 16 KiB user-data limit cannot hold it; python3-boto3)
 - /etc/launchpad/agent.json: app, store URL, secrets source, health host, releases kept
 - <app>@.socket / <app>@.service: slots a and b, /run/<app>-<slot>.sock
 - launchpad-agent.service (oneshot `sync`) + launchpad-agent.timer (every 2 s)
@@ -20,21 +22,24 @@ On the host (the release contract in the README):
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import io
 import json
+import zipfile
 from collections.abc import Mapping
 from typing import Any
 
-from launchpad.render.bootstrap import HostFile
+from launchpad.render.host_file import HostFile
 from launchpad.render.templates import FILES, render_template
 
 AGENT = "/usr/local/sbin/launchpad-agent"
-AGENT_LIB = "/usr/local/lib/launchpad-agent"
 AGENT_CONFIG = "/etc/launchpad/agent.json"
 BOOTSTRAP = "/usr/local/sbin/launchpad-bootstrap"
 NGINX_DIR = "/etc/nginx/launchpad"
 LOCAL_STORE = "file:///var/lib/launchpad/store"
 GRACEFUL_TIMEOUT = 30
-SECRET_KINDS = ("file", "aws-secretsmanager", "spaces")
+SECRET_KINDS = ("file", "aws-secretsmanager", "spaces-sealed")
 
 
 def agent_config(app: str, store: str, *, health_host: str, keep: int = 5, secrets: Mapping[str, Any] | None = None,
@@ -53,13 +58,41 @@ def agent_config(app: str, store: str, *, health_host: str, keep: int = 5, secre
     return config
 
 
-def agent_files() -> list[HostFile]:
-    """The agent as shipped: the entry script and its package, copied verbatim from files/agent/."""
-    root = FILES / "agent"
-    files = [HostFile(AGENT, (root / "launchpad-agent").read_text(), "0755")]
-    for module in sorted((root / "launchpad_agent").glob("*.py")):
-        files.append(HostFile(f"{AGENT_LIB}/launchpad_agent/{module.name}", module.read_text(), "0644"))
-    return files
+def agent_pyz() -> bytes:
+    """The agent as one executable zip (python3 runs a zip's __main__.py): deterministic
+    (sorted members, fixed timestamps), so its sha256 changes only with the agent's code."""
+    root = FILES / "agent" / "launchpad_agent"
+    buf = io.BytesIO()
+    buf.write(b"#!/usr/bin/python3\n")
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as pyz:
+        members = [(f"launchpad_agent/{p.name}", p.read_bytes()) for p in sorted(root.glob("*.py"))]
+        members.append(("__main__.py", b"import sys\nfrom launchpad_agent.cli import main\nsys.exit(main())\n"))
+        for name, data in members:
+            info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+            info.compress_type, info.external_attr = zipfile.ZIP_DEFLATED, 0o644 << 16
+            pyz.writestr(info, data)
+    return buf.getvalue()
+
+
+def agent_sha256() -> str:
+    return hashlib.sha256(agent_pyz()).hexdigest()
+
+
+def agent_key() -> str:
+    """Where the deployer puts the agent in an S3 store (EC2's user-data is too small for it)."""
+    return f"agent/{agent_sha256()}.pyz"
+
+
+def agent_files(inline: bool) -> list[HostFile]:
+    """The agent in user-data (base64 of the zip, ~30 KB), or nothing when the bootstrap
+    fetches it from the store (`inline` False: EC2's 16 KiB limit)."""
+    return [HostFile(AGENT, base64.b64encode(agent_pyz()).decode(), "0755", b64=True)] if inline else []
+
+
+def fetches_agent(agent: Mapping[str, Any]) -> bool:
+    """AWS (an S3 store without a custom endpoint): the agent comes from the store through
+    the instance role, pinned by its sha256 in user-data. Elsewhere it rides in user-data."""
+    return str(agent.get("store", "")).startswith("s3://") and not agent.get("endpoint")
 
 
 def release_host_files(app: str, agent: Mapping[str, Any], *, tls: bool = False, cert_dir: str = "",
@@ -72,8 +105,12 @@ def release_host_files(app: str, agent: Mapping[str, Any], *, tls: bool = False,
     if agent.get("app") != app:
         raise ValueError(f"agent config app {agent.get('app')!r} differs from the app {app!r}")
     values = {"app": app, "db_env_unit": db_env_unit, "graceful_timeout": GRACEFUL_TIMEOUT}
+    fetch = fetches_agent(agent)
+    store = str(agent["store"]).removeprefix("s3://").partition("/")
+    fetch_values = {"agent_fetch": fetch, "agent_sha256": agent_sha256(), "region": agent.get("region") or "",
+                    "bucket": store[0], "agent_key": f"{store[2].strip('/')}/{agent_key()}".lstrip("/")}
     return [
-        *agent_files(),
+        *agent_files(inline=not fetch),
         HostFile(AGENT_CONFIG, json.dumps(dict(agent), indent=2, sort_keys=True) + "\n", "0600"),
         HostFile(f"/etc/{app}/gunicorn.conf.py", render_template("gunicorn-release.conf.py.j2", **values)),
         HostFile(f"/etc/systemd/system/{app}@.socket", render_template("app@.socket.j2", **values)),
@@ -83,6 +120,7 @@ def release_host_files(app: str, agent: Mapping[str, Any], *, tls: bool = False,
         HostFile(f"{NGINX_DIR}/{app}-headers.conf", render_template("nginx-headers.conf.j2", app=app, tls=tls)),
         HostFile(f"{NGINX_DIR}/initial/{app}-live.conf", render_template("nginx-live.conf.j2", app=app)),
         HostFile(f"{NGINX_DIR}/initial/{app}-static.conf", render_template("nginx-static.conf.j2", app=app)),
-        HostFile(BOOTSTRAP, render_template("bootstrap.sh.j2", app=app, tls=tls, cert_dir=cert_dir, firewall=firewall), "0755"),
+        HostFile(BOOTSTRAP, render_template("bootstrap.sh.j2", app=app, tls=tls, cert_dir=cert_dir, firewall=firewall,
+                                            **fetch_values), "0755"),
     ]
 

@@ -71,6 +71,7 @@ def host() -> Iterator[str]:
     if machine.run(NAME, ["test", "-x", "/usr/local/sbin/launchpad-agent"], check=False).returncode != 0:
         install_release_host(settings)  # a bootstrap from before the release integration
     yield up.address
+    shutil.rmtree(STORE, ignore_errors=True)
     local_stack.down(STACK, progress=print)
 
 

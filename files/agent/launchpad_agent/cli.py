@@ -19,26 +19,31 @@ from launchpad_agent.store import open_store
 def cmd_sync(cfg: dict, wait: bool) -> int:
     if locked(wait) is None:
         return 0  # another run holds the lock; the timer comes back in 2 s
-    try:
-        store = open_store(cfg)
-        raw = store.get("releases/desired.json")
-    except (Failure, OSError) as err:
-        return log_once(f"cannot read the desired release from {cfg.get('store')}: {err}")
-    if raw is None:
-        return 0
-    try:
-        pointer = json.loads(raw)
-    except ValueError:
-        return log_once("releases/desired.json is not JSON; waiting for the deployer to rewrite it")
-    status, rid = load_status(), str(pointer.get("id"))
-    if rid == status.get("live") and status.get("app_env", "") == app_env_hash():
-        return 0
-    if refused(status, pointer, time.time()):
-        return 0
-    if rid == status.get("live"):
-        log(f"{rid}: {APP_ENV} changed; rolling the live release again with it")
-    from launchpad_agent.release import deploy  # noqa: PLC0415 (lazy, see the module doc)
-    return deploy(cfg, store, rid, pointer)
+    code = 0
+    # After a release, look again: a pointer written meanwhile is rolled now, not 2 s
+    # after this pass ends (a poke during a pass joins the pass instead of starting one).
+    for _ in range(5):
+        try:
+            store = open_store(cfg)
+            raw = store.get("releases/desired.json")
+        except (Failure, OSError) as err:
+            return log_once(f"cannot read the desired release from {cfg.get('store')}: {err}")
+        if raw is None:
+            return code
+        try:
+            pointer = json.loads(raw)
+        except ValueError:
+            return log_once("releases/desired.json is not JSON; waiting for the deployer to rewrite it")
+        status, rid = load_status(), str(pointer.get("id"))
+        if rid == status.get("live") and status.get("app_env", "") == app_env_hash():
+            return code
+        if refused(status, pointer, time.time()):
+            return code
+        if rid == status.get("live"):
+            log(f"{rid}: {APP_ENV} changed; rolling the live release again with it")
+        from launchpad_agent.release import deploy  # noqa: PLC0415 (lazy, see the module doc)
+        code = deploy(cfg, store, rid, pointer)
+    return code
 
 
 def cmd_deploy(cfg: dict, args) -> int:

@@ -80,10 +80,29 @@ def test_user_data_starts_with_cloud_config_and_only_known_top_level_keys(varian
         assert set(doc) <= props
 
 
-def nginx_test(tmp_path: Path, http_conf: str, site: str) -> subprocess.CompletedProcess[str]:
+def launchpad_includes(tmp_path: Path, app: str = "rocket", live: str | None = None, static: str | None = None,
+                       tls: bool = False) -> Path:
+    """The files nginx includes from /etc/nginx/launchpad/ (release_host.py renders them;
+    the agent rewrites live and static), in a scratch folder."""
+    from launchpad.render.release_host import NGINX_DIR, release_host_files
+
+    folder = tmp_path / "launchpad"
+    folder.mkdir(exist_ok=True)
+    for f in release_host_files(app, bootstrap.default_agent(validate({}, "test")), tls=tls):
+        if f.path.startswith(NGINX_DIR):
+            (folder / Path(f.path).name).write_text(f.content)
+    if live is not None:
+        (folder / f"{app}-live.conf").write_text(live)
+    if static is not None:
+        (folder / f"{app}-static.conf").write_text(static)
+    return folder
+
+
+def nginx_test(tmp_path: Path, http_conf: str, site: str, includes: Path | None = None) -> subprocess.CompletedProcess[str]:
     """`nginx -t` on the rendered nginx.conf as the host has it, its includes pointed at the rendered files."""
-    (tmp_path / "http.conf").write_text(http_conf)
-    (tmp_path / "site.conf").write_text(site)
+    folder = includes or launchpad_includes(tmp_path, tls="listen 443" in site)
+    (tmp_path / "http.conf").write_text(http_conf.replace("/etc/nginx/launchpad/", f"{folder}/"))
+    (tmp_path / "site.conf").write_text(site.replace("/etc/nginx/launchpad/", f"{folder}/"))
     main = bootstrap.render_template("nginx.conf.j2")
     for line in ("include /etc/nginx/conf.d/*.conf;", "include /etc/nginx/sites-enabled/*;", "pid /run/nginx.pid;",
                  "error_log /var/log/nginx/error.log;"):
@@ -163,20 +182,22 @@ def unit_root(tmp_path: Path, settings: Settings, service: str, socket: str) -> 
     (root / "usr/bin").mkdir(parents=True)
     shutil.copy("/usr/bin/kill", root / "usr/bin/kill")
     (root / "bin").symlink_to("usr/bin")
-    gunicorn = root / f"srv/{app}/venv/bin/gunicorn"
-    gunicorn.parent.mkdir(parents=True)
-    gunicorn.write_text("#!/bin/sh\n")
-    gunicorn.chmod(0o755)
+    for slot in ("a", "b"):
+        gunicorn = root / f"srv/{app}/slots/{slot}/.launchpad-venv/bin/gunicorn"
+        gunicorn.parent.mkdir(parents=True)
+        gunicorn.write_text("#!/bin/sh\n")
+        gunicorn.chmod(0o755)
     units = root / "etc/systemd/system"
     units.mkdir(parents=True)
-    (units / f"{app}.service").write_text(service)
-    (units / f"{app}.socket").write_text(socket)
+    (units / f"{app}@.service").write_text(service)
+    (units / f"{app}@.socket").write_text(socket)
     return root
 
 
 def verify(root: Path, app: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([need("systemd-analyze"), "verify", "--man=no", f"--root={root}", f"{app}.service", f"{app}.socket"],
-                          capture_output=True, text=True)
+    """Both slots' instances of the templated units."""
+    return subprocess.run([need("systemd-analyze"), "verify", "--man=no", f"--root={root}", f"{app}@a.service", f"{app}@a.socket",
+                           f"{app}@b.service"], capture_output=True, text=True)
 
 
 def test_units_pass_systemd_analyze_verify(variant, tmp_path: Path) -> None:
@@ -208,7 +229,7 @@ def security_exposure(path: Path) -> float:
 
 def test_gunicorn_unit_is_sandboxed(tmp_path: Path) -> None:
     settings = validate({}, "test")
-    path = tmp_path / "rocket.service"
+    path = tmp_path / "rocket@a.service"
     path.write_text(render(settings).app_service)
     score = security_exposure(path)
     print(f"systemd-analyze security exposure: {score}")
@@ -218,18 +239,18 @@ def test_gunicorn_unit_is_sandboxed(tmp_path: Path) -> None:
 def test_security_score_would_catch_an_unsandboxed_unit(tmp_path: Path) -> None:
     text = render(validate({}, "test")).app_service
     bare = "\n".join(line for line in text.splitlines() if not re.match(r"^(Protect|Private|Restrict|NoNew|System|Capability|Memory|Lock|Proc|Device|Ambient|Remove|UMask)", line))
-    path = tmp_path / "rocket.service"
+    path = tmp_path / "rocket@a.service"
     path.write_text(bare)
     assert security_exposure(path) > 2.0
 
 
 def test_gunicorn_listens_only_where_nginx_can_reach_it() -> None:
     r = render(validate({}, "test"))
-    assert "ListenStream=/run/rocket.sock" in r.app_socket
+    assert "ListenStream=/run/rocket-%i.sock" in r.app_socket
     assert "SocketMode=0600" in r.app_socket and "SocketUser=www-data" in r.app_socket
     namespace: dict = {}
     exec(compile(r.gunicorn_conf, "gunicorn.conf.py", "exec"), namespace)  # noqa: S102 - our own rendered config
-    assert namespace["bind"] == ["unix:/run/rocket.sock"]
+    assert namespace["bind"] in (["unix:/run/rocket-a.sock"], ["unix:/run/rocket-b.sock"])
     assert namespace["workers"] >= 2
     assert namespace["graceful_timeout"] <= int(re.search(r"TimeoutStopSec=(\d+)", r.app_service).group(1))  # type: ignore[union-attr]
     assert "ExecReload=/bin/kill -s HUP $MAINPID" in r.app_service
@@ -250,7 +271,10 @@ def test_tls_site_redirects_www_in_one_hop_on_both_schemes(tmp_path: Path) -> No
     # Port 80 sends both names straight to the HTTPS apex; 443 www goes to the apex.
     assert "server_name example.com www.example.com;" in site
     assert site.count("return 301 https://example.com$request_uri;") == 2
-    assert 'Strict-Transport-Security "max-age=63072000" always' in site
+    assert site.count("include /etc/nginx/launchpad/rocket-headers.conf;") == 2  # both HTTPS servers
+    headers = bootstrap.render_template("nginx-headers.conf.j2", app="rocket", tls=True)
+    assert 'Strict-Transport-Security "max-age=63072000" always' in headers
+    assert "add_header X-Launchpad-Release $launchpad_release always;" in headers
     assert "ssl_reject_handshake on;" in site
     # Every TLS server, the catch-all included, allows TLS 1.2 and 1.3 only.
     assert site.count("ssl_protocols TLSv1.2 TLSv1.3;") == site.count("listen 443 ssl") == 3
@@ -261,19 +285,13 @@ def test_no_domain_no_tls() -> None:
     assert "443" not in r.nginx_site and "certbot" not in r.user_data and "ssl_" not in r.nginx_http
 
 
-def unpack_app(user_data: str) -> dict[str, bytes]:
-    doc = yaml.safe_load(user_data)
-    (entry,) = [f for f in doc["write_files"] if f["path"] == "/var/lib/launchpad/app.tar.gz"]
-    with tarfile.open(fileobj=io.BytesIO(base64.b64decode(entry["content"]))) as tar:
-        return {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}  # type: ignore[union-attr]
-
-
-def test_app_travels_in_user_data_and_renders_deterministically() -> None:
+def test_no_app_in_user_data_and_renders_deterministically() -> None:
+    """The app ships as a release from the store; user-data carries only the host."""
     settings = validate({}, "test")
-    files = unpack_app(render(settings).user_data)
-    assert set(files) == {"rocket.py", "requirements.txt"}
-    assert b"werkzeug.middleware.proxy_fix" in files["rocket.py"]
-    assert render(settings).user_data == render(settings).user_data
+    text = render(settings).user_data
+    assert "app.tar.gz" not in text and "proxy_fix" not in text
+    assert "/usr/local/sbin/launchpad-agent" in text and "[/usr/local/sbin/launchpad-bootstrap]" in text
+    assert text == render(settings).user_data
 
 
 SECRET_PATTERNS = [
@@ -300,14 +318,11 @@ def test_secret_scan_would_catch_a_leak() -> None:
 
 
 def test_renderer_refuses_user_data_over_the_limit_even_if_validation_was_bypassed(tmp_path: Path) -> None:
-    """The model budgets the app; the renderer checks the real total as a backstop."""
-    from launchpad.settings import AppSettings
+    """No app rides in user-data any more; the renderer still checks the real total as a backstop."""
+    import os
 
-    app = tmp_path / "big"
-    app.mkdir()
-    (app / "rocket.py").write_text("app = None\n")
-    (app / "blob.bin").write_bytes(__import__("os").urandom(20_000))
-    settings = validate({"launchpad:provider": "aws"}, "test").model_copy(update={"app": AppSettings(path=app)})
+    keys = [f"ssh-ed25519 {base64.b64encode(os.urandom(600)).decode()} k{i}" for i in range(20)]
+    settings = validate({"launchpad:provider": "aws"}, "test").model_copy(update={"ssh_keys": keys})
     with pytest.raises(ConfigError) as err:
         bootstrap.render_user_data(settings)
     assert "EC2's 16 KiB user-data limit (after gzip) (16384)" in str(err.value)

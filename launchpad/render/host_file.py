@@ -1,0 +1,17 @@
+"""One file the host's cloud-config writes: path, content, mode (b64 for binary content).
+
+Its own module so that every renderer (bootstrap, release_host, postgres) can return
+these without importing each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class HostFile:
+    path: str
+    content: str
+    mode: str = "0644"
+    b64: bool = False
