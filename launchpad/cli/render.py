@@ -6,6 +6,7 @@ import base64
 import hashlib
 import io
 import tarfile
+import zipfile
 from pathlib import Path
 from typing import Annotated
 
@@ -45,7 +46,13 @@ def render(stack: StackOpt = "dev", out: Annotated[Path, typer.Option(help="Fold
 
 def _manifest(b64: str) -> str:
     lines = []
-    with tarfile.open(fileobj=io.BytesIO(base64.b64decode(b64))) as tar:
+    raw = base64.b64decode(b64)
+    if zipfile.is_zipfile(io.BytesIO(raw)):  # the release agent, one executable zip
+        with zipfile.ZipFile(io.BytesIO(raw)) as pyz:
+            for info in sorted(pyz.infolist(), key=lambda i: i.filename):
+                lines.append(f"{hashlib.sha256(pyz.read(info)).hexdigest()}  {info.file_size:>8}  {info.filename}")
+        return "\n".join(lines) + "\n"
+    with tarfile.open(fileobj=io.BytesIO(raw)) as tar:
         for m in sorted(tar.getmembers(), key=lambda m: m.name):
             data = tar.extractfile(m)
             digest = hashlib.sha256(data.read()).hexdigest() if data else "-"
