@@ -123,6 +123,24 @@ class BalancerProfile:
 
 
 @dataclass(frozen=True)
+class PlatformProfile:
+    """A platform that runs the app itself (Heroku): no host, no cloud-init, no Nginx, no SSH.
+
+    The keys that configure those mean nothing there; validation refuses each one the user
+    set, with the reason given here, instead of ignoring it silently."""
+
+    router: str
+    """What stands in front of the app instead of Nginx, and spreads requests over `hosts`
+    instances (one hop): "Heroku's router"."""
+    unused_keys: Mapping[str, str]
+    """Config key path (as written in the stack file) -> why it has no meaning on the platform."""
+    reserved_env: Mapping[str, str]
+    """Environment variables the platform sets itself -> why `app.env` may not."""
+    ephemeral_disk: str = ""
+    """Why state on the app's own disk does not survive (empty: it does)."""
+
+
+@dataclass(frozen=True)
 class ProviderProfile:
     """Everything Launchpad knows about one provider, as data."""
 
@@ -144,6 +162,8 @@ class ProviderProfile:
     """The provider's own config keys that hold credentials: refused in plain text in a stack file."""
     balancer: BalancerProfile | None = None
     """None: the provider runs no hosts of its own behind a balancer, so `hosts` stays 1."""
+    platform: PlatformProfile | None = None
+    """Set for a platform that runs the app itself (Heroku); None for providers with hosts."""
 
 
 AWS_REGIONS = (
@@ -215,7 +235,52 @@ LOCAL = ProviderProfile(
     balancer=BalancerProfile("HAProxy on a local machine of its own"),
 )
 
-PROFILES: Mapping[str, ProviderProfile] = {p.name: p for p in (AWS, DIGITALOCEAN, LOCAL)}
+_NO_SSH = "dynos take no SSH; use `launchpad run`, `launchpad logs` and `launchpad status`, which call Heroku's API"
+_ACM = "Heroku's ACM obtains and renews the certificate for `domain` itself"
+_PLAN = "a Heroku Postgres plan decides it; choose the plan with database.size"
+
+HEROKU = ProviderProfile(
+    name="heroku", title="Heroku", regions=("us", "eu"), default_region="us",
+    # Dyno sizes (Common Runtime); Heroku's API takes them in any case.
+    size=SizeRule("basic", re.compile(r"basic|standard-1x|standard-2x|performance-m|performance-l"),
+                  "a Heroku dyno size", "basic, standard-1x, standard-2x, performance-m or performance-l"),
+    database=DatabaseProfile(
+        # Heroku Postgres versions offered for new databases.
+        versions=("14", "15", "16", "17"),
+        size=SizeRule("essential-0", re.compile(r"essential-[0-2]|(standard|premium|private|shield)-[0-9]|"
+                                                r"(premium|private|shield)-(l|xl|2xl)"),
+                      "a Heroku Postgres plan", "essential-0, essential-1 or standard-0"),
+        # Never judged by number: the key itself is refused (platform.unused_keys below).
+        backup_retention=RetentionRule(0, None, "{value!r}: " + _PLAN + "; remove the key"),
+    ),
+    user_data=None,
+    # No SSH at all: adminCidrs and sshKeys are refused as unused keys, not as a pair.
+    ssh_needs_key=False,
+    credential_keys=("heroku:apiKey",),
+    platform=PlatformProfile(
+        router="Heroku's router",
+        unused_keys={
+            "adminCidrs": _NO_SSH,
+            "sshKeys": _NO_SSH,
+            "email": f"{_ACM}; no contact address is needed",
+            "acmeServer": f"{_ACM}, from Let's Encrypt",
+            "rateLimit": "Nginx's per-client limit has no equivalent in Heroku's router; limit in the app (e.g. Flask-Limiter)",
+            "app.static": "there is no Nginx on Heroku: the app serves its static files itself (Flask's static route, or WhiteNoise)",
+            "app.writable": "a dyno's disk is reset on every deploy and restart (at least daily); keep state in the database or object storage",
+            "app.keepReleases": "Heroku keeps every release itself; `launchpad releases` and `launchpad rollback` use them",
+            "database.storageGb": _PLAN,
+            "database.backupRetentionDays": _PLAN,
+            "database.name": "Heroku Postgres names the database and its user itself; the app reads both from DATABASE_URL",
+        },
+        reserved_env={
+            "PORT": "Heroku sets it for each dyno (gunicorn binds to it)",
+            "DYNO": "Heroku sets it to the dyno's name",
+        },
+        ephemeral_disk="a dyno's disk is reset on every deploy and restart (at least daily)",
+    ),
+)
+
+PROFILES: Mapping[str, ProviderProfile] = {p.name: p for p in (AWS, DIGITALOCEAN, LOCAL, HEROKU)}
 PROVIDERS: tuple[str, ...] = tuple(PROFILES)
 
 

@@ -20,7 +20,7 @@ import pulumi
 
 from components.heroku.app import HerokuApp, HerokuAppArgs, name_prefix
 from components.heroku.build import HerokuBuild, HerokuBuildArgs
-from components.heroku.database import DEFAULT_PLAN, HerokuDatabase, HerokuDatabaseArgs
+from components.heroku.database import HerokuDatabase, HerokuDatabaseArgs
 from components.heroku.domain import HerokuDomain, HerokuDomainArgs
 from components.heroku.formation import HerokuFormation, HerokuFormationArgs
 from components.readiness import Readiness, ReadinessArgs
@@ -29,38 +29,37 @@ from launchpad.render.heroku_source import HerokuSource, WebSettings, build_sour
 from launchpad.settings import PROJECT_ROOT, Settings
 
 STACK = "heroku-24"
-DEFAULT_REGION = "us"
-DEFAULT_SIZE = "basic"
 WORK_DIR = PROJECT_ROOT / ".launchpad"
 """Where artifacts are built (`artifacts/<sha256>.tar.gz`, and the Heroku source beside them)."""
-TRUSTED_PROXIES = "1"
-"""Heroku's router is the one proxy in front of a dyno (the sample app's ProxyFix reads this)."""
 
 
 @dataclass(frozen=True)
 class Plan:
-    """What the stack builds, read once from the settings."""
+    """What the stack builds, read once from the validated settings (launchpad/providers.py: HEROKU)."""
 
     region: str
     size: str
     quantity: int
     env: dict[str, str]
     secrets: dict[str, str]
+    """Values in the clear: the stack wraps them as Pulumi secrets."""
     release_command: str | None
+    health_path: str | None
     database_plan: str
 
 
 def plan(settings: Settings) -> Plan:
     app = settings.app
     return Plan(
-        region=settings.region or DEFAULT_REGION,
-        size=settings.size or DEFAULT_SIZE,
-        # `hosts` (dyno count) where the settings have it; one web dyno otherwise.
-        quantity=int(getattr(settings, "hosts", None) or 1),
-        env={**app.env, "LAUNCHPAD_TRUSTED_PROXIES": TRUSTED_PROXIES},
-        secrets=dict(getattr(app, "secrets", None) or {}),
-        release_command=getattr(app, "release", None),
-        database_plan=settings.database.size or DEFAULT_PLAN,
+        region=settings.resolved_region,
+        size=settings.resolved_size,
+        quantity=settings.hosts,  # web dynos, spread over by Heroku's router
+        # The router is the one proxy in front of a dyno: the app's ProxyFix trusts one hop.
+        env={**app.env, "LAUNCHPAD_TRUSTED_PROXIES": str(settings.trusted_proxies)},
+        secrets={name: value.get_secret_value() for name, value in app.secrets.items()},
+        release_command=app.release,
+        health_path=app.health_path,
+        database_plan=settings.database_size,
     )
 
 
@@ -109,9 +108,13 @@ def build(settings: Settings, work_dir: Path | None = None) -> None:
     domain = HerokuDomain(name, HerokuDomainArgs(app_id=app.app_id, hostname=settings.domain)) \
         if settings.domain else None
 
-    logs = app.name.apply(lambda n: f"heroku logs --app {n} --num 200; heroku releases --app {n}")
+    logs = app.name.apply(lambda n: f"launchpad logs --stack {settings.stack}; heroku logs --app {n} --num 200; "
+                                    f"heroku releases --app {n}")
+    # The app's own URL (a custom domain's DNS may not point at Heroku yet), until the new
+    # release answers its health path: X-Launchpad-Release names the build's release id.
     Readiness(name, ReadinessArgs(
-        address=app.web_url.apply(_host), host_id=build_.build.id, database=settings.database.enabled,
+        address=app.web_url.apply(_host), host_id=build_.build.id, release_id=source.release_id,
+        health_path=p.health_path, database=settings.database.enabled and p.health_path is not None,
         logs=logs, after=[formation]))
 
     url = pulumi.Output.from_input(f"https://{settings.domain}/") if settings.domain else app.web_url

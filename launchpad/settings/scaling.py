@@ -60,6 +60,10 @@ def sqlite_use(app_path: Path) -> tuple[str, int, str] | None:
 
 def check_hosts(s: Settings) -> list[Problem]:
     p: list[Problem] = []
+    if s.profile.platform is not None:
+        # `hosts` instances behind the platform's own router (Heroku: web dynos); no balancer, zone or
+        # certificate of Launchpad's. Its ephemeral-disk rule is launchpad/settings/platform.py's.
+        return _check_autoscale(s) + _check_zone(s)
     balancer = s.profile.balancer
     if s.balanced and balancer is None:
         key = "hosts" if s.hosts > 1 else "autoscale"

@@ -11,25 +11,18 @@ import pytest
 
 from heroku_mocks import ADDON_NAME, DNS_TARGET, app_name, heroku_outputs, web_url  # noqa: F401
 from launchpad.render import heroku as render
-from launchpad.settings import PROJECT_ROOT, SAMPLE_APP, Settings, validate
+from launchpad.settings import PROJECT_ROOT, SAMPLE_APP, ConfigError, Settings, validate
 from pulumi_mocks import Program
 from stacks import heroku as heroku_stack
 
 pytestmark = pytest.mark.usefixtures("heroku_outputs")
-DB = {"launchpad:database": {"enabled": True, "version": "15"}}
+DB = {"launchpad:database": {"enabled": True, "version": "16"}}
 APP, BUILD, ADDON = "heroku:app/app:App", "heroku:build/build:Build", "heroku:addon/addon:Addon"
 FORMATION, DOMAIN, CHECK = "heroku:formation/formation:Formation", "heroku:domain/domain:Domain", "command:local:Command"
 
 
-def settings(stack: str = "test", **config: Any) -> Settings:
-    """Validated settings for provider heroku."""
-    overrides = {k: config.pop(k) for k in ("launchpad:region", "launchpad:size") if k in config}
-    database = dict(config.get("launchpad:database") or {})
-    db_size = database.pop("size", None)
-    config = {**config, "launchpad:database": database} if database else config
-    s = validate({"launchpad:provider": "local", **config}, stack)
-    return s.model_copy(update={"region": overrides.get("launchpad:region"), "size": overrides.get("launchpad:size"),
-                                "database": s.database.model_copy(update={"size": db_size})})
+def settings(stack: str = "test", secret_keys: frozenset[str] = frozenset(), **config: Any) -> Settings:
+    return validate({"launchpad:provider": "heroku", **config}, stack, secret_keys)
 
 
 def build(run, tmp_path: Path, stack: str = "test", **config: Any) -> Program:
@@ -82,15 +75,16 @@ def test_order_app_database_build_formation_readiness(run, tmp_path: Path) -> No
     assert program.depends_on(build_, addon)  # the release phase sees DATABASE_URL
     assert program.depends_on(formation, build_)  # the web process exists once built
     assert program.depends_on(check, formation)
-    assert check.inputs["triggers"] == [build_.id]  # every new build is checked again
+    # Every new build is checked again, until its own release id answers.
+    assert check.inputs["triggers"] == [build_.id, build_.inputs["source"]["version"]]
 
 
 def test_database_addon(run, tmp_path: Path) -> None:
-    program = build(run, tmp_path, **{"launchpad:database": {"enabled": True, "version": "15", "size": "standard-0"}})
+    program = build(run, tmp_path, **{"launchpad:database": {"enabled": True, "version": "16", "size": "standard-0"}})
     addon = program.one(ADDON).inputs
-    assert addon["plan"] == "heroku-postgresql:standard-0" and addon["config"] == {"version": "15"}
+    assert addon["plan"] == "heroku-postgresql:standard-0" and addon["config"] == {"version": "16"}
     assert program.one(ADDON).protect is False
-    assert "--database" in program.one(CHECK).inputs["create"]
+    assert "--database" not in program.one(CHECK).inputs["create"]  # no health path: GET / is not JSON
     assert "DATABASE_URL" not in program.one(APP).inputs["configVars"]  # Heroku sets it
 
 
@@ -140,11 +134,20 @@ def test_an_app_change_replaces_the_build_never_the_app(run, tmp_path: Path) -> 
     assert after.one(FORMATION).inputs == before.one(FORMATION).inputs
 
 
-def test_readiness_polls_the_apps_own_url(program: Program) -> None:
+def test_readiness_waits_for_the_new_release_on_the_apps_own_url(program: Program) -> None:
     create = program.one(CHECK).inputs["create"]
     host = web_url("rocket-test")[len("https://"):-1]
-    assert f"-m launchpad.wait http://{host}/healthz" in create
+    release = program.one(BUILD).inputs["source"]["version"]
+    # No app.healthPath: GET / and any answer below 500, from the release this build made.
+    assert f"-m launchpad.wait http://{host}/ " in create and "--lenient" in create
+    assert f"--release {release}" in create
     assert f"heroku logs --app {app_name('rocket-test')}" in create
+
+
+def test_readiness_on_the_health_path_checks_the_database(run, tmp_path: Path) -> None:
+    program = build(run, tmp_path, **{"launchpad:app": {"healthPath": "/healthz"}}, **DB)
+    create = program.one(CHECK).inputs["create"]
+    assert "herokuapp.com/healthz " in create and "--database" in create and "--lenient" not in create
 
 
 def test_outputs(program: Program) -> None:
@@ -163,3 +166,41 @@ def test_custom_domain_with_acm(run, tmp_path: Path) -> None:
 
 def test_nothing_deleted_before_its_replacement(program: Program) -> None:
     assert [r.name for r in program.resources if r.delete_before_replace] == []
+
+
+def test_secrets_are_sensitive_config_vars_and_nowhere_else(run, tmp_path: Path) -> None:
+    secret = "s3cr3t-Zq8w-value-not-for-logs"
+    s = settings(**{"launchpad:app": {"secrets": {"SECRET_KEY": secret}}}, secret_keys=frozenset({"launchpad:app"}))
+    program = run(lambda: heroku_stack.build(s, work_dir=tmp_path / "work"))
+    app = program.one(APP)
+    assert app.inputs["sensitiveConfigVars"] == {"SECRET_KEY": secret}
+    assert "sensitiveConfigVars" in app.secret_inputs
+    assert "SECRET_KEY" not in app.inputs["configVars"]
+    for r in program.resources:
+        if r is not app:
+            assert secret not in repr(r.inputs), r.type
+    with tarfile.open(_tarball(program)) as tar:
+        for member in tar:
+            f = tar.extractfile(member) if member.isfile() else None
+            assert f is None or secret.encode() not in f.read()
+
+
+def test_release_command_workers_and_dynos(run, tmp_path: Path) -> None:
+    program = build(run, tmp_path, **{"launchpad:hosts": 3, "launchpad:app": {"release": "flask db upgrade", "workers": 3}})
+    assert program.one(FORMATION).inputs["quantity"] == 3
+    assert program.one(APP).inputs["configVars"]["LAUNCHPAD_TRUSTED_PROXIES"] == "1"  # the router: one hop, any dyno count
+    with tarfile.open(_tarball(program)) as tar:
+        procfile, conf = (tar.extractfile(n).read().decode() for n in ("Procfile", render.CONF))  # type: ignore[union-attr]
+    assert procfile.splitlines()[1] == "release: flask db upgrade"
+    assert "workers = 3\n" in conf
+
+
+def test_through_the_program_a_bad_config_builds_nothing(tmp_path: Path) -> None:
+    from test_program import run_main
+
+    record: list = []
+    with pytest.raises(ConfigError) as caught:
+        run_main({"launchpad:provider": "heroku", "launchpad:region": "nyc3", "launchpad:adminCidrs": ["203.0.113.7/32"]},
+                 record=record)
+    assert {p.key for p in caught.value.problems} == {"region", "adminCidrs"}
+    assert record == []
