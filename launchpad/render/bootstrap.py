@@ -16,11 +16,11 @@ What the cloud-config does on the host:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from launchpad.render import release_host
+from launchpad.render import balanced, release_host
 from launchpad.render.host_file import HostFile
 from launchpad.render.templates import render_template
 from launchpad.settings import ConfigError, Problem, Settings
@@ -85,7 +85,8 @@ def render_nginx_site(settings: Settings, cert_ready: bool = False, cert_dir: st
     return render_template(
         "nginx-site.conf.j2", stack=settings.stack, app=settings.app.unix_name, domain=domain,
         tls=settings.tls, cert_ready=cert_ready, tls_settings=tls_settings, rate_limit=settings.rate_limit,
-        host_key=host_key,
+        host_key=host_key, balanced=settings.balanced, health_path=balanced.health_path(settings),
+        scheme="https" if settings.https else "http",
     )
 
 
@@ -122,9 +123,10 @@ def _packages(settings: Settings, database: DatabaseLink | None, agent: Mapping[
 
 
 def host_files(settings: Settings, database: DatabaseLink | None = None,
-               agent: Mapping[str, Any] | None = None) -> list[HostFile]:
+               agent: Mapping[str, Any] | None = None, balancer_cidrs: Sequence[str] = ()) -> list[HostFile]:
     """Every file the cloud-config writes, in order. `agent`: the release agent's config
-    (release_host.agent_config: the stack's store and secrets source); default local."""
+    (release_host.agent_config: the stack's store and secrets source); default local.
+    `balancer_cidrs`: with more than one host, the balancer's address range (render/balanced.py)."""
     app = settings.app.unix_name
     agent = agent or default_agent(settings)
     host_key = (agent.get("secrets") or {}).get("kind") == "spaces-sealed"
@@ -137,6 +139,9 @@ def host_files(settings: Settings, database: DatabaseLink | None = None,
         HostFile("/etc/ssh/sshd_config.d/launchpad.conf", render_template("sshd.conf.j2", admin_user=ADMIN_USER)),
         HostFile("/etc/apt/apt.conf.d/20auto-upgrades", render_template("auto-upgrades.j2")),
     ]
+    if settings.balanced:
+        cidrs = tuple(balancer_cidrs) or balanced.default_cidrs(settings)
+        files.append(HostFile(balanced.CONF_PATH, balanced.nginx_balancer_conf(settings, cidrs)))
     if settings.tls and settings.domain:
         files += [
             HostFile(f"/etc/nginx/sites-available/{app}.tls", render_nginx_site(settings, cert_ready=True, host_key=host_key)),
@@ -157,12 +162,14 @@ def host_files(settings: Settings, database: DatabaseLink | None = None,
     # Last: the bootstrap script it carries runs after every other file is in place.
     return files + release_host.release_host_files(
         app, agent, tls=settings.tls, cert_dir=certificate_dir(settings.domain) if settings.domain else "",
-        db_env_unit="launchpad-secrets.service" if database and database.secret_arn else None)
+        db_env_unit="launchpad-secrets.service" if database and database.secret_arn else None,
+        **({"trusted_proxies": settings.trusted_proxies, "hsts": settings.https} if settings.balanced else {}))
 
 
-def render(settings: Settings, database: DatabaseLink | None = None, agent: Mapping[str, Any] | None = None) -> Rendered:
+def render(settings: Settings, database: DatabaseLink | None = None, agent: Mapping[str, Any] | None = None,
+           balancer_cidrs: Sequence[str] = ()) -> Rendered:
     agent = agent or default_agent(settings)
-    files = host_files(settings, database, agent)
+    files = host_files(settings, database, agent, balancer_cidrs)
     user_data = render_template(
         "cloud-config.yaml.j2", stack=settings.stack, packages=_packages(settings, database, agent),
         admin_user=ADMIN_USER, ssh_keys=[k.strip() for k in settings.ssh_keys], app=settings.app.unix_name,
@@ -185,11 +192,12 @@ def render(settings: Settings, database: DatabaseLink | None = None, agent: Mapp
     )
 
 
-def render_user_data(settings: Settings, database: DatabaseLink | None = None, agent: Mapping[str, Any] | None = None) -> str:
+def render_user_data(settings: Settings, database: DatabaseLink | None = None, agent: Mapping[str, Any] | None = None,
+                     balancer_cidrs: Sequence[str] = ()) -> str:
     """The #cloud-config text, checked against the provider's user-data limit
     (as the provider counts it: EC2 after gzip). The stack's host encodes it for
     its API with `settings.profile.user_data.encode`."""
-    text = render(settings, database, agent).user_data
+    text = render(settings, database, agent, balancer_cidrs).user_data
     rule = settings.profile.user_data
     if rule is None:
         raise ValueError(f"provider {settings.provider!r} boots no host from user-data")

@@ -96,15 +96,17 @@ def fetches_agent(agent: Mapping[str, Any]) -> bool:
 
 
 def release_host_files(app: str, agent: Mapping[str, Any], *, tls: bool = False, cert_dir: str = "",
-                       firewall: bool = True, db_env_unit: str | None = None) -> list[HostFile]:
+                       firewall: bool = True, db_env_unit: str | None = None, trusted_proxies: int = 1,
+                       hsts: bool | None = None) -> list[HostFile]:
     """Every release-related file the host needs, in the order cloud-init writes them.
 
     `agent` is agent_config()'s dict; `db_env_unit` the unit that writes DATABASE_URL at
     boot (AWS), which slots and the agent start after; `cert_dir` the certificate folder
-    the bootstrap checks when `tls`."""
+    the bootstrap checks when `tls`; `trusted_proxies` the slots' LAUNCHPAD_TRUSTED_PROXIES
+    (2 behind a load balancer); `hsts` the HSTS header when the balancer, not the host, serves TLS."""
     if agent.get("app") != app:
         raise ValueError(f"agent config app {agent.get('app')!r} differs from the app {app!r}")
-    values = {"app": app, "db_env_unit": db_env_unit, "graceful_timeout": GRACEFUL_TIMEOUT}
+    values = {"app": app, "db_env_unit": db_env_unit, "graceful_timeout": GRACEFUL_TIMEOUT, "trusted_proxies": trusted_proxies}
     fetch = fetches_agent(agent)
     store = str(agent["store"]).removeprefix("s3://").partition("/")
     fetch_values = {"agent_fetch": fetch, "agent_sha256": agent_sha256(), "region": agent.get("region") or "",
@@ -117,7 +119,7 @@ def release_host_files(app: str, agent: Mapping[str, Any], *, tls: bool = False,
         HostFile(f"/etc/systemd/system/{app}@.service", render_template("app@.service.j2", **values)),
         HostFile("/etc/systemd/system/launchpad-agent.service", render_template("launchpad-agent.service.j2", **values)),
         HostFile("/etc/systemd/system/launchpad-agent.timer", render_template("launchpad-agent.timer.j2", **values)),
-        HostFile(f"{NGINX_DIR}/{app}-headers.conf", render_template("nginx-headers.conf.j2", app=app, tls=tls)),
+        HostFile(f"{NGINX_DIR}/{app}-headers.conf", render_template("nginx-headers.conf.j2", app=app, tls=tls if hsts is None else hsts)),
         HostFile(f"{NGINX_DIR}/initial/{app}-live.conf", render_template("nginx-live.conf.j2", app=app)),
         HostFile(f"{NGINX_DIR}/initial/{app}-static.conf", render_template("nginx-static.conf.j2", app=app)),
         HostFile(BOOTSTRAP, render_template("bootstrap.sh.j2", app=app, tls=tls, cert_dir=cert_dir, firewall=firewall,
