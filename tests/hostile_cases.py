@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from launchpad.safety.escape import nft, sh, systemd, yaml_scalar
+from launchpad.safety.escape import nft, sh, yaml_scalar
 
 NS = "launchpad:"
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7 ops@laptop"
@@ -61,12 +61,15 @@ def R(name: str, config: dict[str, Any], key: str, since: str = "now", needs: tu
     return Case(name, config, f"rejected: {key}", since, needs_keys=needs)
 
 
-def E(name: str, config: dict[str, Any], payload: str, escaped: str, since: str = "now") -> Case:
+def E(name: str, config: dict[str, Any], payload: str, escaped: str | None, since: str = "now") -> Case:
+    """`escaped` None: the value must not appear in the host tree at all (it travels elsewhere)."""
     return Case(name, config, "rendered-escaped", since, payload, escaped)
 
 
 def _env_escaped(name: str, value: str, since: str = "issue13") -> Case:
-    return E(f"env value {value!r}", _env(name, value), value, systemd(f"{name}={value}"), since)
+    """app.env travels in the release manifest (JSON), not in user-data; the agent writes it into an
+    EnvironmentFile, whose quoting tests/launchpad/safety/test_escape.py reads back through systemd."""
+    return E(f"env value {value!r}", _env(name, value), value, None, since)
 
 
 CASES: list[Case] = [
@@ -93,7 +96,7 @@ CASES: list[Case] = [
     R("adminCidrs: IPv4 halves", _ssh("0.0.0.0/1", "128.0.0.0/1"), "adminCidrs", "issue13"),
     R("adminCidrs: IPv6 halves", _ssh("::/1", "8000::/1"), "adminCidrs", "issue13"),
     R("adminCidrs: IPv4 quarters", _ssh("0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/2", "192.0.0.0/2"), "adminCidrs", "issue13"),
-    R("adminCidrs: a /8", _ssh("10.0.0.0/8"), "adminCidrs", "issue13"),
+    R("adminCidrs: a public /8", _ssh("11.0.0.0/8"), "adminCidrs", "issue13"),
     R("adminCidrs: IPv4-mapped IPv6", _ssh("::ffff:0:0/96"), "adminCidrs", "issue13"),
     R("adminCidrs: 6to4", _ssh("2002::/16"), "adminCidrs", "issue13"),
     R("adminCidrs: zone id with nft rule", _ssh("::1%lo\n tcp dport 1-65535 accept"), "adminCidrs", "issue13"),
@@ -175,7 +178,8 @@ CASES: list[Case] = [
     _env_escaped("MOTD", "line1\nline2", "now"),
     _env_escaped("YAMLISH", "key: value # c\n- item", "now"),
     _env_escaped("SEPARATOR", "a\u2028b\x85c", "now"),
-    _env_escaped("CONTROL", "bell\x07esc\x1b"),
+    R("app.env: control characters", _env("CONTROL", "bell\x07esc\x1b"), "app.env.CONTROL", "issue13"),
+    R("app.env: NUL", _env("NUL", "a\x00b"), "app.env.NUL", "issue13"),
     _env_escaped("SPACES", "  padded  ", "now"),
     _env_escaped("DOLLARS", "${HOME} $$ $", "now"),
     # 7. Upcoming keys (issue 10).

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import yaml
 
+from nginx_unprivileged import Unprivileged
+
 CLOUD_INIT_BATCH = r"""
 import json, sys, yaml
 from cloudinit.config.schema import SchemaValidationError, get_schema, validate_cloudconfig_schema
@@ -96,11 +98,20 @@ def nginx_t(tree: Tree) -> list[str]:
     problems = []
     with tempfile.TemporaryDirectory() as tmp_text:
         tmp = Path(tmp_text)
+        unprivileged = Unprivileged(tmp)  # a non-root run: high ports, scratch logs
         certs = _self_signed(tmp)
-        (tmp / "http.conf").write_text(http, encoding="utf-8")
+        # Snippets the confs include from /etc/nginx/launchpad/ (the agent's live files start as
+        # copies of initial/): written into the scratch dir, the include paths pointed there.
+        snippets = tmp / "launchpad"
+        snippets.mkdir()
+        for path, text in sorted(tree.files.items(), key=lambda item: "/initial/" not in item[0]):
+            if path.startswith("/etc/nginx/launchpad/"):
+                (snippets / Path(path).name).write_text(text.replace("/etc/nginx/launchpad/", f"{snippets}/"), encoding="utf-8")
+        http = http.replace("/etc/nginx/launchpad/", f"{snippets}/")
+        (tmp / "http.conf").write_text(unprivileged.conf(http), encoding="utf-8")
         for i, site in enumerate(tree.sites):
             # Certificates live under /etc/letsencrypt on the host; point them at a scratch pair.
-            site = site.replace("/etc/letsencrypt/live/", f"{certs}/live/")
+            site = site.replace("/etc/letsencrypt/live/", f"{certs}/live/").replace("/etc/nginx/launchpad/", f"{snippets}/")
             for line in site.splitlines():
                 if "ssl_certificate" in line:
                     cert_dir = Path(line.split()[1].strip('";').rsplit("/", 1)[0])
@@ -108,13 +119,13 @@ def nginx_t(tree: Tree) -> list[str]:
                     for name in ("fullchain.pem", "privkey.pem"):
                         if not (cert_dir / name).exists():
                             shutil.copy(certs / name, cert_dir / name)
-            (tmp / f"site{i}.conf").write_text(site, encoding="utf-8")
+            (tmp / f"site{i}.conf").write_text(unprivileged.conf(site), encoding="utf-8")
             conf = (main.replace("include /etc/nginx/conf.d/*.conf;", f"include {tmp}/http.conf;")
                     .replace("include /etc/nginx/sites-enabled/*;", f"include {tmp}/site{i}.conf;")
                     .replace("pid /run/nginx.pid;", f"pid {tmp}/nginx.pid;")
                     .replace("error_log /var/log/nginx/error.log;", "error_log stderr;")
                     .replace("access_log /var/log/nginx/access.log;", "access_log off;"))
-            (tmp / "nginx.conf").write_text(conf, encoding="utf-8")
+            (tmp / "nginx.conf").write_text(unprivileged.conf(conf), encoding="utf-8")
             out = subprocess.run(["nginx", "-t", "-q", "-c", str(tmp / "nginx.conf"), "-p", str(tmp)],
                                  capture_output=True, text=True)
             if out.returncode != 0:
@@ -145,7 +156,8 @@ def systemd_verify(tree: Tree) -> list[str]:
                      for text in units.values() for line in text.splitlines()
                      if line.startswith(("ExecStart=", "ExecReload=", "ExecStartPre=", "ExecStop="))
                      and "=" in line and line.split("=", 1)[1].strip()]:
-            target = root / path.lstrip("/")
+            # A template unit is verified as an instance (systemd-analyze names it <unit>@i).
+            target = root / path.replace("%i", "i").lstrip("/")
             if path.startswith("/") and not target.exists():
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text("#!/bin/sh\n")

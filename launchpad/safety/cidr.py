@@ -1,12 +1,16 @@
 """How much of the internet a set of CIDRs admits, per address family.
 
+What counts is public address space: private, loopback, link-local, CGNAT, multicast and
+reserved ranges cannot reach a public host from the internet, so `10.0.0.0/8` (an office
+VPN, the local target's machine network) is not "the internet", while `11.0.0.0/8` is.
+
 A prefix-length test (`/0` only) misses `0.0.0.0/1` + `128.0.0.0/1`, the IPv6 `/1` halves,
 and `::ffff:0:0/96` (every IPv4 address, written as IPv6). So the guard measures the union
 of the networks: the fraction of each family's space it covers. Settings (adminCidrs) and
 the policy pack (security groups, DO firewalls) call the same `too_broad`.
 
-Thresholds, per family, on the union:
-- IPv4: 1/256 of the space (a /8, 16.7 M addresses) or more is refused. A /8 is the largest
+Thresholds, per family, on the union (as a fraction of the family's public space):
+- IPv4: 1/256 of the space (about a /8, 14 M addresses) or more is refused. A /8 is the largest
   block ever assigned to one organisation; an admin network, a VPN egress or a CI provider's
   published ranges (/11 to /16 per block) fit well below it.
 - IPv6: 2^-32 of the space (a /32) or more is refused. A /32 is a whole ISP's (LIR's)
@@ -59,6 +63,28 @@ def parse_network(text: str) -> Network:
         raise ValueError(str(err)) from None
 
 
+# Not reachable from (or not a source on) the internet.
+_NOT_PUBLIC_V4 = tuple(ipaddress.IPv4Network(n) for n in (
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+    "192.168.0.0/16", "224.0.0.0/4", "240.0.0.0/4"))
+_NOT_PUBLIC_V6 = tuple(ipaddress.IPv6Network(n) for n in ("::1/128", "fc00::/7", "fe80::/10", "ff00::/8"))
+
+
+def _public(nets: list[Network], excluded: tuple[Network, ...]) -> int:
+    """Public addresses in the union of `nets` (excluded ranges are disjoint, so are collapsed nets)."""
+    union = list(ipaddress.collapse_addresses(nets))  # type: ignore[arg-type]
+    total = sum(n.num_addresses for n in union)
+    for net in union:
+        for ex in excluded:
+            if net.overlaps(ex):
+                total -= min(net.num_addresses, ex.num_addresses)
+    return total
+
+
+_PUBLIC_V4 = 2**32 - sum(n.num_addresses for n in _NOT_PUBLIC_V4)
+_PUBLIC_V6 = 2**128 - sum(n.num_addresses for n in _NOT_PUBLIC_V6)
+
+
 def _embedded_ipv4(net: ipaddress.IPv6Network) -> list[ipaddress.IPv4Network]:
     out: list[ipaddress.IPv4Network] = []
     for prefix, offset in _EMBEDS_IPV4:
@@ -73,7 +99,7 @@ def _embedded_ipv4(net: ipaddress.IPv6Network) -> list[ipaddress.IPv4Network]:
 
 @dataclass(frozen=True)
 class Coverage:
-    """The fraction of each family's address space a set of networks covers."""
+    """The fraction of each family's public address space a set of networks covers."""
 
     ipv4: Fraction
     ipv6: Fraction
@@ -91,9 +117,8 @@ def coverage(networks: Iterable[Network]) -> Coverage:
         else:
             v6.append(net)
             v4 += _embedded_ipv4(net)
-    covered4 = sum(n.num_addresses for n in ipaddress.collapse_addresses(v4))
-    covered6 = sum(n.num_addresses for n in ipaddress.collapse_addresses(v6))
-    return Coverage(Fraction(covered4, 2**32), Fraction(covered6, 2**128))
+    return Coverage(Fraction(_public(list(v4), _NOT_PUBLIC_V4), _PUBLIC_V4),
+                    Fraction(_public(list(v6), _NOT_PUBLIC_V6), _PUBLIC_V6))
 
 
 def too_broad(networks: Iterable[Network]) -> str | None:
@@ -101,9 +126,9 @@ def too_broad(networks: Iterable[Network]) -> str | None:
     cov = coverage(networks)
     reasons = []
     if cov.ipv4 >= IPV4_LIMIT:
-        reasons.append(f"together they cover {float(cov.ipv4):.3g} of all IPv4 addresses (the limit is under 1/256, a /8)")
+        reasons.append(f"together they cover {float(cov.ipv4):.3g} of all public IPv4 addresses (the limit is under 1/256, about a /8)")
     if cov.ipv6 >= IPV6_LIMIT:
-        reasons.append(f"together they cover {float(cov.ipv6):.3g} of all IPv6 addresses (the limit is under 2^-32, a /32)")
+        reasons.append(f"together they cover {float(cov.ipv6):.3g} of all public IPv6 addresses (the limit is under 2^-32, a /32)")
     return "; ".join(reasons) or None
 
 

@@ -107,6 +107,11 @@ def env(variables: Mapping[str, str], database_enabled: bool, key: str = "app.en
             escape.envfile(value)
         except escape.Unrepresentable as err:
             problems.append(Problem(k, f"cannot be passed to the app: {err}"))
+            continue
+        # The release agent writes env files and refuses these (files/agent/launchpad_agent/rules.py).
+        bad = [ch for ch in value if (ord(ch) < 0x20 and ch != "\n") or ord(ch) == 0x7F or ch == "\ufeff"]
+        if bad:
+            problems.append(Problem(k, f"holds the control character {bad[0]!r}; valid: printable text and newlines"))
     return problems
 
 

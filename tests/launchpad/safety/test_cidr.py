@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import ipaddress
+from fractions import Fraction
 
 import pytest
 
@@ -18,7 +18,7 @@ def nets(*texts: str) -> list:
     ("0.0.0.0/1", "128.0.0.0/1"),                      # the halves (issue 13, #2)
     ("::/1", "8000::/1"),
     ("0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/2", "192.0.0.0/2"),
-    ("10.0.0.0/8",), ("0.0.0.0/9", "128.0.0.0/9"),     # exactly 1/256 in two pieces
+    ("11.0.0.0/8",), ("11.0.0.0/9", "11.128.0.0/9"),
     ("::ffff:0:0/96",),                                # every IPv4 address, as IPv6
     ("64:ff9b::/96",), ("2002::/16",), ("::ffff:0:0/97",),
     ("2001::/16",), ("2001:db8::/32",),
@@ -28,7 +28,8 @@ def test_world_equivalents_are_too_broad(cidrs: tuple[str, ...]) -> None:
 
 
 @pytest.mark.parametrize("cidrs", [
-    (), ("203.0.113.7/32",), ("198.51.100.0/24", "203.0.113.0/24"), ("10.0.0.0/9",), ("2001:db8::/48",),
+    (), ("203.0.113.7/32",), ("198.51.100.0/24", "203.0.113.0/24"), ("11.0.0.0/9",), ("2001:db8::/48",),
+    ("10.0.0.0/8",), ("172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"), ("fc00::/7",),   # not public
     ("2001:db8::/33",), ("203.0.113.7/32", "2001:db8:1::/64"), ("::ffff:203.0.113.0/120",),
 ])
 def test_admin_sized_networks_are_fine(cidrs: tuple[str, ...]) -> None:
@@ -36,19 +37,26 @@ def test_admin_sized_networks_are_fine(cidrs: tuple[str, ...]) -> None:
 
 
 def test_coverage_is_the_union_not_the_sum() -> None:
-    cov = coverage(nets("10.0.0.0/9", "10.0.0.0/9", "10.0.0.0/10"))
-    assert cov.ipv4 == IPV4_LIMIT / 2 and cov.ipv6 == 0
+    assert coverage(nets("11.0.0.0/9", "11.0.0.0/9", "11.0.0.0/10")) == coverage(nets("11.0.0.0/9"))
+    assert coverage(nets("11.0.0.0/9", "11.128.0.0/9")) == coverage(nets("11.0.0.0/8"))
+    assert coverage(nets("0.0.0.0/0")).ipv4 == 1 and coverage(nets("::/0")).ipv6 == 1
+
+
+def test_private_space_is_not_the_internet() -> None:
+    assert coverage(nets("10.0.0.0/8", "192.168.0.0/16")).ipv4 == 0
+    assert coverage(nets("10.0.0.0/7")) == coverage(nets("11.0.0.0/8"))  # only the public half counts
 
 
 def test_ipv4_embedded_in_ipv6_counts_toward_ipv4() -> None:
-    assert coverage(nets("::ffff:10.0.0.0/104")).ipv4 == IPV4_LIMIT
-    assert coverage(nets("2002:0a00::/24")).ipv4 == IPV4_LIMIT  # 6to4 of 10.0.0.0/8
+    assert coverage(nets("::ffff:11.0.0.0/104")) .ipv4 == coverage(nets("11.0.0.0/8")).ipv4
+    assert coverage(nets("2002:0b00::/24")).ipv4 == coverage(nets("11.0.0.0/8")).ipv4  # 6to4 of 11.0.0.0/8
     assert coverage(nets("2002::/16")).ipv4 == 1
 
 
 def test_thresholds() -> None:
-    assert IPV4_LIMIT == ipaddress.ip_network("10.0.0.0/8").num_addresses / 2**32
-    assert IPV6_LIMIT == ipaddress.ip_network("2001:db8::/32").num_addresses / 2**128
+    assert IPV4_LIMIT == Fraction(1, 256) and IPV6_LIMIT == Fraction(1, 2**32)
+    assert too_broad(nets("11.0.0.0/8")) and not too_broad(nets("11.0.0.0/9"))
+    assert too_broad(nets("2001:db8::/32")) and not too_broad(nets("2001:db8::/33"))
 
 
 @pytest.mark.parametrize("bad, reason", [

@@ -157,3 +157,25 @@ def test_filters_register_on_a_jinja_environment() -> None:
         e="a;b@x.io", v="A=%Y", n="203.0.113.7", s="y: n", h='a"b')
     assert out == "--email 'a;b@x.io' \"A=%%Y\" 203.0.113.7/32 \"y: n\" \"a\\\"b\""
     assert set(escape.FILTERS) >= {"sh", "systemd", "nginx", "nft", "yaml"}
+
+
+def test_the_release_agents_env_files_read_back_exactly_in_systemd() -> None:
+    """The agent (stdlib only, on the host) has its own copy of the env-file quoting; the same oracle."""
+    import sys
+
+    agent = Path(__file__).resolve().parents[3] / "files" / "agent"
+    if not (agent / "launchpad_agent" / "rules.py").is_file():
+        pytest.skip("no release agent in this tree")
+    sys.path.insert(0, str(agent))
+    try:
+        from launchpad_agent.rules import quote_env_value  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(agent))
+    values = [s for s in HOSTILE_STRINGS if not any((ord(c) < 0x20 and c != "\n") or ord(c) == 0x7F or c == "\ufeff" for c in s)]
+    files = [f"ID={quote_env_value(v)}\nVERSION_ID=sentinel\n" for v in values]
+    checks = [[condition_word("ID", v), "ConditionOSRelease=VERSION_ID=sentinel", "ConditionOSRelease=INJECTED=1"] for v in values]
+    for value, (same, next_key, injected) in zip(values, envfile_reads(files, checks)):
+        assert next_key and not injected, value
+        if "\n" not in value and value.strip() == value and value not in ("", "="):
+            assert same, value
+    assert all(quote_env_value(v) == escape.envfile(v) for v in values)
