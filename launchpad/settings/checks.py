@@ -7,23 +7,24 @@ value and what would be valid.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from launchpad import app_bundle
 from launchpad.settings import guards
 from launchpad.settings.errors import ConfigError, Problem, suggest
 from launchpad.settings.guards import APP_NAME, DB_NAME, DB_RESERVED, EMAIL, HOSTNAME, SSH_KEY, STACK_NAME  # noqa: F401
 from launchpad.providers import PROFILES, PROVIDERS
 from launchpad.settings.model import NAMESPACE, AppSettings, AutoscaleSettings, DatabaseSettings, Settings
+from launchpad.settings.release_keys import MODULE, check_release, take_secrets
 from launchpad.settings.scaling import check_hosts
 
 # Applied with re.fullmatch, never match/search: a `$` anchor admits a trailing newline.
-# The other allow-lists (HOSTNAME, EMAIL, APP_NAME, ...) live in guards.py with the input-safety checks.
-MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*")
+# The other allow-lists (HOSTNAME, EMAIL, APP_NAME, ...) live in guards.py with the input-safety
+# checks; MODULE (with gunicorn's factory form) in release_keys.py with the other release keys.
 
 # Provider credentials that must never sit in plain text in a stack file.
 PROVIDER_SECRET_KEYS: tuple[str, ...] = tuple(key for p in PROFILES.values() for key in p.credential_keys)
@@ -95,8 +96,7 @@ def _check(s: Settings) -> list[Problem]:
 def _check_app(s: Settings) -> list[Problem]:
     p: list[Problem] = []
     app = s.app
-    if not MODULE.fullmatch(app.module):
-        p.append(Problem("app.module", f"{app.module!r} is not a WSGI entry point; expected 'module:variable' like 'rocket:app'"))
+    p += check_release(app, app.env, s.database.enabled, s.app_path)
     if app.name is not None:
         p += guards.app_name(app.name, "app.name")
     else:
@@ -110,14 +110,7 @@ def _check_app(s: Settings) -> list[Problem]:
         module = app.module.split(":")[0].replace(".", "/")
         if not (path / f"{module}.py").is_file() and not (path / module / "__init__.py").is_file():
             p.append(Problem("app.module", f"{app.module!r}: no {module}.py or {module}/__init__.py in {path}"))
-    rule = s.profile.user_data
-    if rule is None:
-        return p  # no user-data: the app does not travel in it
-    size = rule.packed_app_size(app_bundle.pack_b64(path))
-    budget = rule.limit - rule.reserve
-    if size > budget:
-        p.append(Problem("app.path", f"{str(app.path)!r} packs to {size} bytes, over the {budget} bytes left for the app under {rule.limit_name}; "
-                                     "trim the folder (tests, assets) or ship the app from a package index or image"))
+    # No size limit: the app ships as a release artifact from the stack's store, not in user-data.
     return p
 
 
@@ -150,11 +143,13 @@ def _check_ssh(s: Settings) -> list[Problem]:
     return p
 
 
-def validate(raw: Mapping[str, Any], stack: str, secret_keys: frozenset[str] = frozenset()) -> Settings:
+def validate(raw: Mapping[str, Any], stack: str, secret_keys: frozenset[str] = frozenset(),
+             secure_paths: frozenset[str] | None = None) -> Settings:
     """Validates raw config (keys with or without the `launchpad:` prefix) into Settings.
 
     `secret_keys` names the config keys held as Pulumi secrets; plaintext values of
-    provider credentials are refused.
+    provider credentials are refused. `secure_paths`: the `launchpad:` key paths the stack
+    file encrypts (like `app.secrets.SECRET_KEY`), when the program reads decrypted config.
     """
     problems: list[Problem] = guards.stack_name(stack) + guards.config_keys(raw, PROVIDER_SECRET_KEYS, secret_keys)
     ours: dict[str, Any] = {}
@@ -162,10 +157,9 @@ def validate(raw: Mapping[str, Any], stack: str, secret_keys: frozenset[str] = f
         ns, _, name = key.rpartition(":")
         if ns in ("", NAMESPACE):
             ours[name] = value
-    for key, value in ours.items():
-        if _is_secure(value) or f"{NAMESPACE}:{key}" in secret_keys:
-            problems.append(Problem(key, "is a secret, but no Launchpad key takes a secret: they would be rendered into user-data; "
-                                         "the database password is generated and delivered out of band"))
+    # Only app.secrets.<NAME> takes a secret; encrypted values the CLI cannot read become a placeholder.
+    ours = copy.deepcopy(ours)
+    problems += take_secrets(ours, secret_keys, secure_paths, NAMESPACE)
     data: dict[str, Any] = {**ours, "stack": stack}
     # Drop what pydantic rejects and validate again, so the cross-field checks
     # still run on the rest and every problem is reported in one go.

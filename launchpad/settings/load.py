@@ -15,7 +15,8 @@ import yaml
 
 from launchpad.settings.checks import validate
 from launchpad.settings.errors import ConfigError, Problem, suggest
-from launchpad.settings.model import PROJECT_ROOT, Settings
+from launchpad.settings.model import NAMESPACE, PROJECT_ROOT, Settings
+from launchpad.settings.release_keys import secure_paths_in
 
 
 def _decode(value: Any) -> Any:
@@ -37,7 +38,19 @@ def load_from_pulumi() -> Settings:
     secrets = frozenset(k for k in merged if rc.is_config_secret(k)) | frozenset(rc.get_config_secret_keys_env())
     # All of it: validate() also refuses typo'd namespaces and plain provider credentials.
     raw = {k: _decode(v) for k, v in merged.items()}
-    return validate(raw, pulumi.get_stack(), secrets)
+    return validate(raw, pulumi.get_stack(), secrets, _secure_paths(pulumi.get_stack()))
+
+
+def _secure_paths(stack: str, root: Path = PROJECT_ROOT) -> frozenset[str] | None:
+    """Which `launchpad:` values the stack file encrypts (`app.secrets.NAME`...): the program sees
+    them decrypted, with only the top-level key marked secret. None without a stack file."""
+    path = stack_file(stack, root)
+    if not path.is_file():
+        return None
+    raw = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+    return frozenset(f"{key.split(':', 1)[1]}{'.' + sub if sub else ''}"
+                     for key, value in raw.items() if key.startswith(f"{NAMESPACE}:")
+                     for sub in secure_paths_in(value))
 
 
 def stack_file(stack: str, root: Path = PROJECT_ROOT) -> Path:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic.alias_generators import to_camel
 
 from launchpad.providers import PROFILES, PROVIDERS, ProviderProfile
@@ -37,15 +37,21 @@ class _Model(BaseModel):
 class AppSettings(_Model):
     """The Flask app the host serves."""
 
-    path: Path = Field(SAMPLE_APP, description="Folder of the app, relative to the project; packed into user-data. Default: the sample app in files/app.")
-    module: str = Field("rocket:app", description="WSGI entry point as `module:variable`, the way gunicorn takes it.")
+    path: Path = Field(SAMPLE_APP, description="Folder of the app, relative to the project; shipped to the host as a release artifact (`.env`, `.git`, caches, `instance/`, keys and `.launchpadignore` patterns left out). Default: the sample app in files/app.")
+    module: str = Field("rocket:app", description="WSGI entry point the way gunicorn takes it: `module:variable`, or an app factory `package.module:create_app()` (with arguments).")
     name: str | None = Field(None, description="Unix name for the app's user, `/srv/<name>` and its systemd unit. Default: the module name.")
     workers: int | None = Field(None, ge=1, le=64, description="Gunicorn worker processes. Default: derived at boot from the host's CPUs and memory.")
     threads: int | None = Field(None, ge=1, le=64, description="Threads per worker (gthread). Default: derived at boot with the workers.")
-    env: dict[str, str] = Field(default_factory=dict, description="Plain environment variables for the app. Never secrets: they would land in user-data.")
+    env: dict[str, str] = Field(default_factory=dict, description="Plain environment variables for the app (stored in the release manifest). Never secrets: use `secrets`.")
+    secrets: dict[str, SecretStr] = Field(default_factory=dict, description="Secret environment variables, each a Pulumi secret: `pulumi config set --secret --path 'launchpad:app.secrets.NAME' VALUE`. They reach the host through its provider's secret store (AWS Secrets Manager; DigitalOcean: sealed to the droplet's own key; local: a root-only file), never user-data, manifests or logs; changing one rolls a release. Locally, `LAUNCHPAD_SECRET_<NAME>` variables add to them.")
+    release: str | None = Field(None, description="Shell command run once per release, in its folder with its full environment (env, secrets, `DATABASE_URL`), before it takes traffic, e.g. `flask db upgrade`. If it fails the release is abandoned and the previous one keeps serving.")
+    health_path: str | None = Field(None, description="Path checked (HTTP 200) before a release takes traffic and by readiness, e.g. `/healthz`. Default: `GET /`, where any answer below 500 counts.")
+    static: dict[str, str] | None = Field(None, description="URL prefix -> folder inside the app that Nginx serves directly with cache headers, e.g. `{\"/assets/\": \"dist\"}`. Default: Flask's static folder (`<package>/static` or `static/`) at `/static/`; `{}` turns it off.")
+    writable: list[str] = Field(default_factory=list, description="Folders of the app (relative) it may write, kept across releases in its state directory `/var/lib/<app>`; Flask's `instance/` always is.")
+    keep_releases: int = Field(5, ge=2, le=50, description="Releases kept on the host, the ones `launchpad rollback` can return to in seconds.")
 
     # Whole numbers and true/false only: YAML's `true` must not become 1 (launchpad/safety/config_keys.py).
-    _whole = field_validator("workers", "threads", mode="before")(strict_int)
+    _whole = field_validator("workers", "threads", "keep_releases", mode="before")(strict_int)
 
     @property
     def unix_name(self) -> str:
@@ -87,7 +93,7 @@ class Settings(_Model):
     email: str | None = Field(None, description="Contact for Let's Encrypt; with `domain` on a cloud provider, turns on HTTPS via certbot.")
     acme_server: str | None = Field(None, description="ACME directory for certificates. Default: Let's Encrypt. A staging or private ACME server (e.g. Pebble) is for tests, and allows HTTPS on the local target.")
     dns_zone: str | None = Field(None, description="With `hosts` > 1: the DNS zone holding `domain` (a Route 53 hosted zone on AWS, a DigitalOcean domain there); the balancer's certificate is validated through it, and HTTPS is served. Unset: the balancer serves plain HTTP.")
-    app: AppSettings = Field(default_factory=lambda: AppSettings(), description="The app: `path`, `module`, `name`, `workers`, `threads`, `env`.")
+    app: AppSettings = Field(default_factory=lambda: AppSettings(), description="The app: `path`, `module`, `name`, `workers`, `threads`, `env`, `secrets`, `release`, `healthPath`, `static`, `writable`, `keepReleases`.")
     database: DatabaseSettings = Field(default_factory=lambda: DatabaseSettings(), description="PostgreSQL: `enabled`, `version`, `size`, `storageGb`, `backupRetentionDays`, `name`.")
     hosts: int = Field(1, ge=1, le=20, description="Hosts serving the app. 1: one host on its own address. More: that many behind the provider's load balancer (AWS: ALB + Auto Scaling group; DigitalOcean: Load Balancer; local: HAProxy), releases rolled host by host.")
     autoscale: AutoscaleSettings | None = Field(None, description="AWS only: `min`, `max`, `targetCpu`; the group grows and shrinks between min and max hosts to hold the average CPU at targetCpu %.")

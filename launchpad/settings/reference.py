@@ -18,6 +18,7 @@ def _type_name(annotation: Any) -> str:
     for junk in ("typing.", "pathlib.", "launchpad.settings.model.", "launchpad.settings."):
         text = text.replace(junk, "")
     text = re.sub(r"<class '([\w.]+)'>", r"\1", text)
+    text = text.replace("pydantic.types.SecretStr", "secret")
     text = re.sub(r"Literal\[(.*)\]", lambda m: " / ".join(v.strip().strip("'") for v in m.group(1).split(",")), text)
     text = text.replace(" | None", ", optional").replace("AppSettings", "object").replace("DatabaseSettings", "object")
     text = text.replace("AutoscaleSettings", "object")

@@ -52,7 +52,22 @@ BAD = [
     ({"launchpad:rateLimit": -5}, "launchpad:rateLimit: -5: Input should be greater than or equal to 0"),
     ({"digitalocean:token": "dop_v1_abc"}, "digitalocean:token: is stored in plain text; set it with `pulumi config set --secret digitalocean:token`"),
     ({"aws:secretKey": "abc"}, "aws:secretKey: is stored in plain text"),
-    ({"launchpad:domain": {"secure": "v1:abc"}}, "launchpad:domain: is a secret, but no Launchpad key takes a secret"),
+    ({"launchpad:domain": {"secure": "v1:abc"}}, "launchpad:domain: is a secret, but only app.secrets.<NAME> takes secrets"),
+    ({"launchpad:app": {"env": {"DEBUG": {"secure": "v1:abc"}}}}, "launchpad:app.env.DEBUG: is a secret, but only app.secrets.<NAME> takes secrets"),
+    # Releases (issue 10).
+    ({"launchpad:app": {"secrets": {"SECRET_KEY": "hunter2"}}},
+     "launchpad:app.secrets.SECRET_KEY: is stored in plain text; set it with `pulumi config set --secret --path 'launchpad:app.secrets.SECRET_KEY' <value>`"),
+    ({"launchpad:app": {"secrets": {"secret-key": {"secure": "v1:abc"}}}}, "launchpad:app.secrets.secret-key: 'secret-key' is not an environment variable name"),
+    ({"launchpad:app": {"env": {"MODE": "x"}, "secrets": {"MODE": {"secure": "v1:abc"}}}}, "launchpad:app.secrets.MODE: 'MODE' is also in app.env"),
+    ({"launchpad:app": {"module": "rocket:create_app(os.getenv('X'))"}}, "launchpad:app.module: \"rocket:create_app(os.getenv('X'))\" is not a WSGI entry point"),
+    ({"launchpad:app": {"module": "rocket:create_app(x=y)"}}, "launchpad:app.module: 'rocket:create_app(x=y)': an argument is not a literal"),
+    ({"launchpad:app": {"module": "rocket:app;id"}}, "launchpad:app.module: 'rocket:app;id' is not a WSGI entry point"),
+    ({"launchpad:app": {"healthPath": "healthz"}}, "launchpad:app.healthPath: 'healthz' is not a URL path; expected like /healthz"),
+    ({"launchpad:app": {"release": "flask db upgrade\nrm -rf /"}}, "launchpad:app.release: 'flask db upgrade\\nrm -rf /': expected one shell command line"),
+    ({"launchpad:app": {"static": {"/assets/": "../dist"}}}, "launchpad:app.static./assets/: '../dist': expected a folder inside the app"),
+    ({"launchpad:app": {"static": {"/assets/": "dist"}}}, "launchpad:app.static./assets/: 'dist' is not a folder in the app"),
+    ({"launchpad:app": {"writable": ["/var/log"]}}, "launchpad:app.writable[0]: '/var/log': expected a folder inside the app"),
+    ({"launchpad:app": {"keepReleases": 99}}, "launchpad:app.keepReleases: 99: Input should be less than or equal to 50"),
 ]
 
 
@@ -64,21 +79,37 @@ def test_bad_config_gets_its_exact_error(config: dict, message: str) -> None:
     assert any(line.startswith(message) for line in lines), lines
 
 
-@pytest.mark.parametrize("provider, limit, size", [
-    ("aws", "EC2's 16 KiB user-data limit (after gzip)", 12_000),
-    ("digitalocean", "DigitalOcean's 64 KiB user-data limit", 40_000),
-])
-def test_oversized_app_names_the_user_data_limit(tmp_path: Path, provider: str, limit: str, size: int) -> None:
+@pytest.mark.parametrize("provider", ["aws", "digitalocean", "local"])
+def test_no_app_size_limit_any_more(tmp_path: Path, provider: str) -> None:
+    # The app ships as a release artifact from the stack's store, not in user-data.
     app = tmp_path / "big"
     app.mkdir()
     (app / "rocket.py").write_text("app = None\n")
-    (app / "blob.bin").write_bytes(__import__("os").urandom(size))  # incompressible
-    with pytest.raises(ConfigError) as err:
-        validate({"launchpad:provider": provider, "launchpad:app": {"path": str(app)}}, "test")
-    (problem,) = err.value.problems
-    assert problem.key == "app.path" and limit in problem.message and "trim the folder" in problem.message
-    (app / "blob.bin").write_bytes(b"x" * 64)  # the same folder, small again, passes
+    (app / "blob.bin").write_bytes(__import__("os").urandom(200_000))  # far past 16 KiB, incompressible
     validate({"launchpad:provider": provider, "launchpad:app": {"path": str(app)}}, "test")
+
+
+def test_release_keys_accepted(tmp_path: Path) -> None:
+    (tmp_path / "journal" / "static").mkdir(parents=True)
+    (tmp_path / "journal" / "__init__.py").write_text("def create_app(config=None):\n    return None\n")
+    app = {"path": str(tmp_path), "module": "journal:create_app('prod', debug=False)", "release": "flask db upgrade",
+           "healthPath": "/healthz", "static": {"/static/": "journal/static"}, "writable": ["uploads"], "keepReleases": 10,
+           "secrets": {"SECRET_KEY": {"secure": "v1:abc"}}}
+    settings = validate({"launchpad:app": app}, "test")
+    assert settings.app.keep_releases == 10 and settings.app.health_path == "/healthz"
+    # From a stack file the CLI cannot decrypt: a placeholder, and never the ciphertext.
+    assert settings.app.secrets["SECRET_KEY"].get_secret_value() == "**********"
+    assert "v1:abc" not in settings.model_dump_json()
+
+
+def test_program_secrets_are_values_and_must_be_encrypted_in_the_stack_file() -> None:
+    raw = {"launchpad:app": {"secrets": {"SECRET_KEY": "s3cr3t", "API_TOKEN": "t0k3n"}}}
+    keys = frozenset({"launchpad:app"})
+    settings = validate(raw, "test", secret_keys=keys, secure_paths=frozenset({"app.secrets.SECRET_KEY", "app.secrets.API_TOKEN"}))
+    assert settings.app.secrets["SECRET_KEY"].get_secret_value() == "s3cr3t"
+    assert "s3cr3t" not in settings.model_dump_json(by_alias=True)
+    with pytest.raises(ConfigError, match=r"app.secrets.API_TOKEN: is stored in plain text"):
+        validate(raw, "test", secret_keys=keys, secure_paths=frozenset({"app.secrets.SECRET_KEY"}))
 
 
 def test_every_problem_is_reported_at_once() -> None:
