@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 import typer
 
+from launchpad.cli import heroku
 from launchpad.cli.common import StackOpt, load_settings, need_root
 from launchpad.release.publish import SecretsMissing, stack_secrets
 from launchpad.settings import Settings
@@ -74,6 +75,7 @@ def deploy(stack: StackOpt = "dev", deadline: DeadlineOpt = 900.0,
            as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
            settings_file: Annotated[typer.FileText | None, typer.Option("--settings", metavar="FILE", help="Settings JSON from `pulumi up` ('-': standard input) instead of Pulumi.<stack>.yaml.")] = None) -> None:
     """Build the app's release, publish it and wait until the host serves it (no host replacement)."""
+    heroku.dispatch(stack, "deploy")
     need_root()
     settings = _settings(stack, settings_file)
     result = deploy_release(settings, deadline, as_json)
@@ -85,6 +87,7 @@ def deploy(stack: StackOpt = "dev", deadline: DeadlineOpt = 900.0,
 
 def releases(stack: StackOpt = "dev", as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List the stack's releases: id, when, source hash, status on the host, which one is live."""
+    heroku.dispatch(stack, "releases", as_json=as_json)
     from launchpad.local import release as local_release
 
     load_settings(stack)
@@ -106,6 +109,7 @@ def rollback(stack: StackOpt = "dev",
              to: Annotated[str | None, typer.Option("--to", help="Release id (default: the previous good one).")] = None,
              deadline: DeadlineOpt = 60.0) -> None:
     """Make an earlier release live again; waits until the host serves it."""
+    heroku.dispatch(stack, "rollback", to=to)
     from launchpad.local import release as local_release
 
     need_root()
