@@ -1,13 +1,12 @@
 """Fixtures that boot real local machines (debootstrap + systemd-nspawn + cloud-init).
 
 These tests need root and the host tools; where the machine lacks them, they are
-skipped with the missing capability named.
+skipped with the missing capability named (tests/conftest.py, for every `e2e` test).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -21,22 +20,6 @@ from launchpad.local import stack as local_stack
 from launchpad.settings import Settings, validate
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _missing() -> list[str]:
-    missing = [] if os.geteuid() == 0 else ["root"]
-    missing += [tool for tool in ("systemd-nspawn", "debootstrap", "nsenter", "nft", "ip") if shutil.which(tool) is None]
-    return missing
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    missing = _missing()
-    if not missing:
-        return
-    skip = pytest.mark.skip(reason=f"boots a local machine; this machine lacks: {', '.join(missing)}")
-    for item in items:
-        if "e2e" in item.keywords:
-            item.add_marker(skip)
 
 
 def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 1200) -> subprocess.CompletedProcess[str]:

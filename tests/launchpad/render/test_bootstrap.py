@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from nginx_unprivileged import Unprivileged
 
 from launchpad.render import bootstrap
 from launchpad.render.bootstrap import DatabaseLink, render, render_nginx_http, render_nginx_site
@@ -101,8 +102,9 @@ def launchpad_includes(tmp_path: Path, app: str = "rocket", live: str | None = N
 def nginx_test(tmp_path: Path, http_conf: str, site: str, includes: Path | None = None) -> subprocess.CompletedProcess[str]:
     """`nginx -t` on the rendered nginx.conf as the host has it, its includes pointed at the rendered files."""
     folder = includes or launchpad_includes(tmp_path, tls="listen 443" in site)
-    (tmp_path / "http.conf").write_text(http_conf.replace("/etc/nginx/launchpad/", f"{folder}/"))
-    (tmp_path / "site.conf").write_text(site.replace("/etc/nginx/launchpad/", f"{folder}/"))
+    unprivileged = Unprivileged(tmp_path)  # a non-root run (hosted CI): high ports, scratch logs
+    (tmp_path / "http.conf").write_text(unprivileged.conf(http_conf.replace("/etc/nginx/launchpad/", f"{folder}/")))
+    (tmp_path / "site.conf").write_text(unprivileged.conf(site.replace("/etc/nginx/launchpad/", f"{folder}/")))
     main = bootstrap.render_template("nginx.conf.j2")
     for line in ("include /etc/nginx/conf.d/*.conf;", "include /etc/nginx/sites-enabled/*;", "pid /run/nginx.pid;",
                  "error_log /var/log/nginx/error.log;"):
@@ -112,7 +114,7 @@ def nginx_test(tmp_path: Path, http_conf: str, site: str, includes: Path | None 
             .replace("pid /run/nginx.pid;", f"pid {tmp_path}/nginx.pid;")
             .replace("error_log /var/log/nginx/error.log;", "error_log stderr;")
             .replace("access_log /var/log/nginx/access.log;", "access_log off;"))
-    (tmp_path / "nginx.conf").write_text(conf)
+    (tmp_path / "nginx.conf").write_text(unprivileged.conf(conf))
     return subprocess.run([need("nginx"), "-t", "-q", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)],
                           capture_output=True, text=True)
 

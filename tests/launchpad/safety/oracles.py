@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from nginx_unprivileged import Unprivileged
+
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 
 
@@ -140,6 +142,7 @@ def nginx_returns(strings: list[str]) -> list[bytes]:
 
 def nginx_t(conf: str) -> subprocess.CompletedProcess[str]:
     with tempfile.TemporaryDirectory() as tmp:
+        conf = Unprivileged(Path(tmp)).conf(conf)  # a non-root run: high ports, scratch logs
         Path(tmp, "nginx.conf").write_text(f"pid {tmp}/nginx.pid;\nerror_log stderr;\n" + conf, encoding="utf-8")
         return subprocess.run([need("nginx"), "-t", "-q", "-c", f"{tmp}/nginx.conf", "-p", tmp], capture_output=True, text=True)
 
