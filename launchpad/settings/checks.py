@@ -20,6 +20,7 @@ from launchpad.settings.guards import APP_NAME, DB_NAME, DB_RESERVED, EMAIL, HOS
 from launchpad.providers import PROFILES, PROVIDERS
 from launchpad.settings.model import NAMESPACE, AppSettings, AutoscaleSettings, DatabaseSettings, Settings
 from launchpad.settings.release_keys import MODULE, check_release, take_secrets
+from launchpad.settings.platform import check_platform
 from launchpad.settings.scaling import check_hosts
 
 # Applied with re.fullmatch, never match/search: a `$` anchor admits a trailing newline.
@@ -90,6 +91,7 @@ def _check(s: Settings) -> list[Problem]:
     p += _check_database(s)
     p += _check_ssh(s)
     p += check_hosts(s)
+    p += check_platform(s)
     return p
 
 

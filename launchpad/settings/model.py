@@ -66,8 +66,8 @@ class DatabaseSettings(_Model):
     enabled: bool = Field(False, description="Create a PostgreSQL database and give the app its `DATABASE_URL`.")
     _flag = field_validator("enabled", mode="before")(strict_bool)
     _whole = field_validator("storage_gb", "backup_retention_days", mode="before")(strict_int)
-    version: str = Field("15", description="PostgreSQL major version (RDS/DO: 13-17; local: 15, Debian 12's).")
-    size: str | None = Field(None, description="RDS instance class or DO database size slug. Default: the provider's smallest (db.t4g.micro / db-s-1vcpu-1gb).")
+    version: str = Field("15", description="PostgreSQL major version (RDS/DO: 13-17; Heroku: 14-17; local: 15, Debian 12's).")
+    size: str | None = Field(None, description="RDS instance class, DO database size slug or Heroku Postgres plan. Default: the provider's smallest (db.t4g.micro / db-s-1vcpu-1gb / essential-0).")
     storage_gb: int = Field(20, ge=20, le=65536, description="Allocated storage in GiB (RDS only; a DO size includes its storage).")
     backup_retention_days: int = Field(7, description="Days of automated backups (RDS: 1-35; DigitalOcean keeps 7, fixed).")
     name: str = Field("app", description="Database and user name.")
@@ -85,9 +85,9 @@ class Settings(_Model):
     """Validated stack settings. Field docs are the README's config reference."""
 
     stack: str = Field("dev", exclude=True, description="The Pulumi stack (not a config key).")
-    provider: str = Field("local", description="Where the host runs: `aws` (EC2), `digitalocean` (droplet) or `local` (systemd-nspawn on this Linux machine).")
+    provider: str = Field("local", description="Where the app runs: `aws` (EC2), `digitalocean` (droplet), `local` (systemd-nspawn on this Linux machine) or `heroku` (dynos on Heroku's Common Runtime).")
     region: str | None = Field(None, description=f"Cloud region. Default: {_REGION_DEFAULTS}.")
-    size: str | None = Field(None, description=f"Instance type or droplet size. Default: {_SIZE_DEFAULTS}.")
+    size: str | None = Field(None, description=f"Instance type, droplet size or Heroku dyno size. Default: {_SIZE_DEFAULTS}.")
     production: bool = Field(False, description="Production stack: the database is protected (Pulumi `protect`, deletion protection, final snapshot).")
     domain: str | None = Field(None, description="Apex domain served by Nginx; `www.<domain>` redirects to it. Unset: the host answers on its address.")
     email: str | None = Field(None, description="Contact for Let's Encrypt; with `domain` on a cloud provider, turns on HTTPS via certbot.")
@@ -167,8 +167,9 @@ class Settings(_Model):
     @property
     def trusted_proxies(self) -> int:
         """Proxies in front of the app that append to X-Forwarded-*: Nginx, plus the balancer.
-        The app's ProxyFix trusts exactly this many (LAUNCHPAD_TRUSTED_PROXIES)."""
-        return 2 if self.balanced else 1
+        The app's ProxyFix trusts exactly this many (LAUNCHPAD_TRUSTED_PROXIES). On a platform
+        (Heroku) its router alone, however many instances it spreads requests over."""
+        return 2 if self.balanced and self.profile.platform is None else 1
 
     @property
     def app_path(self) -> Path:
