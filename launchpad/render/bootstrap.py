@@ -132,7 +132,9 @@ def host_files(settings: Settings, database: DatabaseLink | None = None,
     host_key = (agent.get("secrets") or {}).get("kind") == "spaces-sealed"
     files = [
         HostFile("/etc/nginx/nginx.conf", render_template("nginx.conf.j2")),
-        HostFile("/etc/nginx/conf.d/launchpad.conf", render_nginx_http(settings)),
+        # Deferred: it includes the live release's file, which exists only once the bootstrap
+        # runs; nginx's postinst (during the package install) must not read it before.
+        HostFile("/etc/nginx/conf.d/launchpad.conf", render_nginx_http(settings), defer=True),
         HostFile(f"/etc/nginx/sites-available/{app}", render_nginx_site(settings, host_key=host_key)),
         HostFile("/etc/systemd/system/nginx.service.d/launchpad.conf", render_template("nginx-reload.conf.j2")),
         HostFile("/etc/nftables.conf", render_firewall(settings), "0755"),

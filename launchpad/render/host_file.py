@@ -15,3 +15,6 @@ class HostFile:
     content: str
     mode: str = "0644"
     b64: bool = False
+    defer: bool = False
+    """Written in cloud-init's final stage, after packages: for files the packages' own start
+    scripts must not see yet (nginx's postinst tests its config)."""
