@@ -1,6 +1,8 @@
 """The AWS stack: a VPC, an EC2 host behind an Elastic IP, optionally RDS PostgreSQL.
 
 Order of a deploy: network -> (database -> host role) -> host -> readiness -> Elastic IP.
+With `hosts` > 1 (or `autoscale`) the same cloud-config goes to an Auto Scaling group behind
+an Application Load Balancer instead (stacks/aws_balanced.py); the balancer is the address.
 The database password never leaves AWS: RDS keeps it in Secrets Manager and the host
 reads it at boot through its instance role; user-data only names the secret's ARN.
 """
@@ -36,7 +38,7 @@ def build(settings: Settings) -> None:
     tags = common.aws_tags(settings)
     name = settings.stack
 
-    network = AwsNetwork(name, AwsNetworkArgs(admin_cidrs=settings.admin_cidrs, tags=tags), opts=opts)
+    network = AwsNetwork(name, AwsNetworkArgs(admin_cidrs=settings.admin_cidrs, tags=tags, balanced=settings.balanced), opts=opts)
     # Day-2 access (launchpad ssh/run/logs): EC2 Instance Connect Endpoint, SSH only from it.
     access = AwsAccess(name, AwsAccessArgs(vpc_id=network.vpc_id, subnet_id=network.public_subnet_id,
                                            stack=settings.stack, tags=tags), opts=opts)
@@ -60,6 +62,14 @@ def build(settings: Settings) -> None:
                 host=v[0], port=int(v[1]), name=db.name, user=db.name, secret_arn=v[2], region=region)))
     else:
         user_data = pulumi.Output.from_input(render_user_data(settings, None))
+
+    if settings.balanced:
+        from stacks import aws_balanced
+
+        address, hosts, record = aws_balanced.serve(settings, network, access, user_data, instance_profile, tags, opts)
+        common.export_outputs(settings, address, database_host, access=record, operator_policy_arn=access.operator_policy_arn,
+                              hosts=hosts)
+        return
 
     host = Ec2Host(name, HostArgs(
         size=settings.resolved_size, user_data=user_data,

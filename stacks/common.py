@@ -43,16 +43,20 @@ def logs_hint(settings: Settings, address: str, console: str) -> str:
 def url(settings: Settings, public_ip: pulumi.Input[str]) -> pulumi.Output[str]:
     """Where the site answers (README: Stack outputs), with the trailing '/' on every provider."""
     if settings.domain:
-        return pulumi.Output.from_input(f"{'https' if settings.tls else 'http'}://{settings.domain}/")
+        return pulumi.Output.from_input(f"{'https' if settings.https else 'http'}://{settings.domain}/")
     return pulumi.Output.concat("http://", public_ip, "/")
 
 
 def export_outputs(settings: Settings, public_ip: pulumi.Output[str], database_host: pulumi.Input[str | None] | None,
-                   access: pulumi.Input[dict] | None = None, operator_policy_arn: pulumi.Input[str] | None = None) -> None:
+                   access: pulumi.Input[dict] | None = None, operator_policy_arn: pulumi.Input[str] | None = None,
+                   hosts: pulumi.Input[list] | None = None) -> None:
     """The stack outputs, the same on every provider (README: Stack outputs). `access` is what the
     day-2 commands read (launchpad/ops/access.py); `operator_policy_arn` the IAM policy they need (AWS)."""
     pulumi.export("url", url(settings, public_ip))
     pulumi.export("public_ip", public_ip)
+    if hosts is not None:
+        # More than one host: each one's id and address; public_ip is then the balancer's address.
+        pulumi.export("hosts", hosts)
     if settings.ssh_open:
         pulumi.export("ssh", pulumi.Output.concat(f"ssh {ADMIN_USER}@", public_ip))
     if database_host is not None:

@@ -48,6 +48,12 @@ HOST_PRIVATE_KEY = bytes(range(1, 33))
 HOST_PUBLIC_KEY = "B6N8vBQgk8i3VdwbEOhstCY3StFqqFPtC9/AsrhtHHw="
 SSH_HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyMockMockMockMockMockMockMockMockMock"
 """What `python -m launchpad.ops.host_key` answers under mocks: the droplet's verified SSH host key."""
+ALB_DNS = "test-alb-1234567890.eu-west-1.elb.amazonaws.com"
+BALANCER_IP = "198.51.100.30"
+DO_VPC_RANGE = "10.116.0.0/20"
+FLEET_HOSTS = [{"id": "i-0aaa", "address": "10.0.0.11", "zone": "eu-west-1a", "health": "Healthy"},
+               {"id": "i-0bbb", "address": "10.0.1.12", "zone": "eu-west-1b", "health": "Healthy"}]
+"""What the instance refresh waiter (components/aws/refresh_wait.py) reports under mocks."""
 SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7mockmockmockmockmockmockmockmockmockmock ops@laptop"
 
 
@@ -88,6 +94,20 @@ def _computed(typ: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
         "digitalocean:index/spacesBucket:SpacesBucket": {"name": inputs.get("name", f"{name}-a1b2c3d")},
         "digitalocean:index/spacesKey:SpacesKey": {"accessKey": SPACES_ACCESS_KEY, "secretKey": SPACES_SECRET_KEY},
         "random:index/randomId:RandomId": {"hex": ENROLL_HEX, "b64Std": "mock", "b64Url": "mock", "dec": "1"},
+        # More than one host (components/aws/balancer.py, fleet.py; components/digitalocean/balancer.py).
+        "aws:lb/loadBalancer:LoadBalancer": {"dnsName": ALB_DNS, "zoneId": "Z32O12XQLNTSW2", "arn": arn, "arnSuffix": f"app/{name}/1"},
+        "aws:lb/targetGroup:TargetGroup": {"arn": f"{arn}-tg", "arnSuffix": f"targetgroup/{name}/1"},
+        "aws:lb/listener:Listener": {"arn": f"{arn}-listener"},
+        "aws:ec2/launchTemplate:LaunchTemplate": {"latestVersion": 1, "arn": arn},
+        "aws:autoscaling/group:Group": {"name": inputs.get("name", f"{name}-asg"), "arn": arn},
+        "aws:acm/certificate:Certificate": {"arn": f"arn:aws:acm:eu-west-1:{ACCOUNT}:certificate/{name}", "domainValidationOptions": [
+            {"domainName": d, "resourceRecordName": f"_x.{d}.", "resourceRecordType": "CNAME", "resourceRecordValue": f"_y.{d}.acm-validations.aws."}
+            for d in [inputs.get("domainName"), *(inputs.get("subjectAlternativeNames") or [])]]},
+        "aws:route53/record:Record": {"fqdn": str(inputs.get("name", name)).rstrip(".")},
+        "aws:acm/certificateValidation:CertificateValidation": {"certificateArn": inputs.get("certificateArn")},
+        "digitalocean:index/loadBalancer:LoadBalancer": {"ip": BALANCER_IP, "urn": f"do:loadbalancer:{name}"},
+        "digitalocean:index/vpc:Vpc": {"ipRange": DO_VPC_RANGE, "urn": f"do:vpc:{name}"},
+        "digitalocean:index/certificate:Certificate": {"uuid": f"{name}-uuid", "name": inputs.get("name", name)},
     }
     return table.get(typ, {})
 
@@ -99,6 +119,8 @@ def _local_command_stdout(create: str) -> str:
         return json.dumps({"address": LOCAL_IP, "database_address": None})
     if create.startswith("date -u"):
         return "2026-01-02T03:04:05Z\n"
+    if "components.aws.refresh_wait" in create:
+        return json.dumps(FLEET_HOSTS)
     if "launchpad.release.enroll" in create:
         return HOST_PUBLIC_KEY + "\n"
     if "launchpad.ops.host_key" in create:
@@ -121,6 +143,8 @@ class LaunchpadMocks(pulumi.runtime.Mocks):
         if args.token == "aws:ec2/getAmi:getAmi":
             arch = next((f["values"][0] for f in args.args.get("filters", []) if f["name"] == "architecture"), "x86_64")
             return {"id": f"ami-debian12-{arch}", "architecture": arch, "name": f"debian-12-{arch}-20250101-1"}, []
+        if args.token == "aws:route53/getZone:getZone":
+            return {"zoneId": "Z0MOCKZONE", "name": args.args.get("name"), "id": "Z0MOCKZONE"}, []
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             return {"names": ZONES, "zoneIds": ["euw1-az1", "euw1-az2", "euw1-az3"], "id": "eu-west-1"}, []
         raise NotImplementedError(f"no mock for invoke {args.token}")
