@@ -19,7 +19,7 @@ import typer
 
 from launchpad.cli.common import StackOpt, load_settings
 from launchpad.ops import remote
-from launchpad.ops.connect import Target, pick_hosts, stack_outputs, target_for
+from launchpad.ops.connect import Target, pick_hosts, site_url, stack_outputs, target_for
 from launchpad.ops.execute import SSH_FAILED, Done, call, call_all, exit_code
 from launchpad.ops.remote import OpsError
 from launchpad.settings import Settings
@@ -123,17 +123,6 @@ def _health(url: str, host_header: str | None, local: bool) -> dict[str, Any]:
             "release": release}
 
 
-def _site(settings: Settings, target: Target) -> tuple[str | None, str | None]:
-    """The URL users open, and the Host header it needs (local: the machine's address + the domain)."""
-    if settings.provider == "local":
-        return f"http://{target.hosts[0].address}/", settings.domain
-    try:
-        url = stack_outputs(settings.stack).get("url")
-    except OpsError:
-        return None, None
-    return (str(url) if url else None), None
-
-
 def status(stack: StackOpt = "dev", as_json: Annotated[bool, typer.Option("--json")] = False, host: HostOpt = None) -> None:
     """Hosts, live release, health and URL of a running stack."""
     if (given := load_settings(stack)).provider == "heroku":
@@ -154,7 +143,7 @@ def status(stack: StackOpt = "dev", as_json: Annotated[bool, typer.Option("--jso
             report["hosts"].append(entry)
     except OpsError as err:
         raise _fail(err) from None
-    url, host_header = _site(settings, target)
+    url, host_header = site_url(settings, target)
     report["url"] = url
     report["health"] = _health(url, host_header, settings.provider == "local") if url else None
     ok = all(e["reachable"] and e["release"] is not None for e in report["hosts"]) and bool(report["health"] and report["health"]["healthy"])

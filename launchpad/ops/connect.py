@@ -81,10 +81,10 @@ def cloud_target(settings: Settings, outputs: Mapping[str, Any], env: Mapping[st
     if settings.provider == "aws":
         if record.transport != "eice":
             raise OpsError(f"stack {settings.stack}: access.transport is {record.transport!r}, expected 'eice' on aws")
-        return AwsTarget(settings.stack, record)
+        return AwsTarget(settings.stack, record, outputs=dict(outputs))
     if record.transport != "ssh":
         raise OpsError(f"stack {settings.stack}: access.transport is {record.transport!r}, expected 'ssh' on digitalocean")
-    return SshTarget(settings.stack, record, identity=env.get(IDENTITY_ENV) or None)
+    return SshTarget(settings.stack, record, identity=env.get(IDENTITY_ENV) or None, outputs=dict(outputs))
 
 
 def local_target(settings: Settings, term: str | None = None) -> LocalTarget:
@@ -107,6 +107,15 @@ def target_for(settings: Settings, run: Runner = capture) -> Target:
     if settings.provider == "local":
         return local_target(settings)
     return cloud_target(settings, stack_outputs(settings.stack, run))
+
+
+def site_url(settings: Settings, target: Target) -> tuple[str | None, str | None]:
+    """The URL users open and the Host header it needs. Local: the machine's address (+ the domain);
+    cloud: the `url` output, read along with `access` (one `pulumi stack output` per command)."""
+    if isinstance(target, LocalTarget):
+        return f"http://{target.address}/", settings.domain
+    url = target.outputs.get("url") if target.outputs else None
+    return (str(url) if url else None), None
 
 
 def pick_hosts(target: Target, host: str | None, default_all: bool) -> list[int]:

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import re
 import subprocess
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from launchpad.ops.access import Access, HostRef
 from launchpad.ops.remote import OpsError, Remote
@@ -87,6 +88,8 @@ class SshTarget:
     access: Access
     identity: str | None = None
     """A private key file (`LAUNCHPAD_SSH_IDENTITY`); else ssh's own (agent, ~/.ssh/id_*)."""
+    outputs: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    """The stack's outputs this target was read from (`url`, ...)."""
 
     @property
     def hosts(self) -> tuple[HostRef, ...]:
@@ -116,6 +119,7 @@ class AwsTarget:
 
     stack: str
     access: Access
+    outputs: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def hosts(self) -> tuple[HostRef, ...]:

@@ -26,6 +26,7 @@ class Loopback:
     """Runs the host's command here, except the agent, which answers canned JSON."""
 
     hosts: tuple[HostRef, ...] = (HostRef("web", "127.0.0.1"),)
+    outputs = {"url": "http://127.0.0.1:9/"}
 
     def prepare(self, host, workdir: Path, run) -> None:
         return None
@@ -46,7 +47,6 @@ def cli(monkeypatch):
     settings = validate({"launchpad:provider": "aws"}, "prod")
     monkeypatch.setattr(cli_ops, "load_settings", lambda stack: settings)
     monkeypatch.setattr(cli_ops, "target_for", lambda s: Loopback())
-    monkeypatch.setattr(cli_ops, "stack_outputs", lambda stack: {"url": "http://127.0.0.1:9/"})
     app = typer.Typer()
     cli_ops.register(app)
 
