@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -292,6 +293,93 @@ def test_rendered_config_comment_is_sticky_and_separate_from_pr_code() -> None:
     assert not steps_using(commenter, "actions/checkout"), "the commenting job must not check out (and run) PR code"
     renderer = jobs[commenter["needs"]]
     assert renderer["permissions"] == {"contents": "read"}, "the job running PR code must hold a read-only token"
+
+
+# --- secrets: environment-scoped, read-only for pull requests (issue 12, item 7) ----------
+
+DEPLOY_ENVIRONMENTS = {"staging": "staging", "prod": "production"}
+PREVIEW_ENVIRONMENTS = {"staging-preview", "production-preview"}
+DEPLOY_ONLY_SECRETS = {"AWS_DEPLOY_ROLE_ARN", "DIGITALOCEAN_TOKEN", "PULUMI_ACCESS_TOKEN"}
+PREVIEW_SECRETS = {"AWS_PREVIEW_ROLE_ARN", "DIGITALOCEAN_READ_TOKEN", "PULUMI_READ_TOKEN",
+                   "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE"}
+"""What a preview may name: read-only credentials, and the backend's location and passphrase
+(a preview must decrypt the stack's config; it cannot write with them)."""
+
+
+def secrets_named(job: dict[str, Any]) -> set[str]:
+    return set(re.findall(r"secrets\.([A-Za-z0-9_]+)", yaml.safe_dump(job)))
+
+
+def runs_on_pull_requests(job: dict[str, Any]) -> bool:
+    return "github.event_name == 'push'" not in str(job.get("if", ""))
+
+
+def test_no_trigger_runs_pr_code_with_mains_privileges() -> None:
+    # pull_request_target / workflow_run run with main's ref, which main-only environments admit.
+    for path in WORKFLOW_FILES:
+        triggers = set(load(path)["on"])
+        assert not triggers & {"pull_request_target", "workflow_run"}, f"{path.name}: {sorted(triggers)}"
+
+
+def test_only_jobs_in_an_environment_name_secrets() -> None:
+    """Secrets live in environments only; a job without one (tests, render diff) holds none."""
+    for name, job_id, job in all_jobs():
+        named = secrets_named(job)
+        assert not named or "environment" in job, f"{name}:{job_id} names {sorted(named)} outside an environment"
+
+
+def test_pull_request_jobs_reach_no_deploy_environment_or_secret() -> None:
+    pr_jobs = {job_id: job for _, job_id, job in all_jobs() if runs_on_pull_requests(job)}
+    assert {"test", "preview", "render"} <= set(pr_jobs), sorted(pr_jobs)
+    for job_id, job in pr_jobs.items():
+        env = environment_name(job)
+        assert env not in set(DEPLOY_ENVIRONMENTS.values()), f"{job_id} (runs on PRs) enters deploy environment {env!r}"
+        named = secrets_named(job)
+        assert named <= PREVIEW_SECRETS, f"{job_id} (runs on PRs) names {sorted(named - PREVIEW_SECRETS)}"
+
+
+def test_previews_use_the_read_only_environment_of_their_stacks_class() -> None:
+    (job_id, job), = jobs_running("preview").items()
+    env = environment_name(job)
+    # `${{ matrix.production && 'production-preview' || 'staging-preview' }}`: exactly these two.
+    assert re.fullmatch(r"\$\{\{ matrix\.production && '(production-preview)' \|\| '(staging-preview)' \}\}", env), env
+    step_env = steps_using(job, "pulumi/actions")[0]["env"]
+    assert step_env["PULUMI_ACCESS_TOKEN"] == "${{ secrets.PULUMI_READ_TOKEN }}"
+    assert "secrets.DIGITALOCEAN_READ_TOKEN" in step_env["DIGITALOCEAN_TOKEN"]
+    role = steps_using(job, "aws-actions/configure-aws-credentials")[0]["with"]["role-to-assume"]
+    assert role == "${{ secrets.AWS_PREVIEW_ROLE_ARN }}"
+
+
+def test_deploys_take_their_credentials_from_their_own_environment() -> None:
+    for job_id, job in jobs_running("up").items():
+        stack = job["env"]["STACK"]
+        assert environment_name(job) == DEPLOY_ENVIRONMENTS[stack], f"{job_id}: {environment_name(job)!r}"
+        named = secrets_named(job)
+        assert DEPLOY_ONLY_SECRETS <= named and not named & (PREVIEW_SECRETS - {"PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE"}), (
+            f"{job_id}: {sorted(named)}")
+        assert not runs_on_pull_requests(job), f"{job_id} must run only on push"
+
+
+def readme_section(title: str) -> str:
+    text = (ROOT / "README.md").read_text()
+    start = text.index(f"## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start:end if end != -1 else None]
+
+
+def test_readme_documents_each_environments_secrets_and_oidc_trust() -> None:
+    section = readme_section("Working in pull requests")
+    for name in sorted(DEPLOY_ONLY_SECRETS | PREVIEW_SECRETS):
+        assert f"`{name}`" in section, f"README 'Working in pull requests' does not name {name}"
+    for env in [*DEPLOY_ENVIRONMENTS.values(), *sorted(PREVIEW_ENVIRONMENTS)]:
+        assert f"| `{env}` |" in section, f"README: no row for environment {env!r}"
+    # The two deploy trust policies as JSON, each trusting exactly one environment's subject.
+    policies = [json.loads(block) for block in re.findall(r"\n    (\{\n(?:    .*\n)+?    \})\n", section)]
+    subjects = [p["Statement"][0]["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"] for p in policies]
+    assert subjects == ["repo:OWNER/REPO:environment:staging", "repo:OWNER/REPO:environment:production"], subjects
+    for env in sorted(PREVIEW_ENVIRONMENTS):
+        assert f"`repo:OWNER/REPO:environment:{env}`" in section, f"README: no trust subject for {env}"
+    assert "pull_request_target" in section and "`main` only" in section
 
 
 # --- the scripts the workflow runs, run here ----------------------------------------------
