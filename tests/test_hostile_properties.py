@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hostile_strings import HOSTILE_STRINGS
-from launchpad.safety.escape import sh, systemd, yaml_scalar
+from launchpad.safety.escape import sh, yaml_scalar
 from launchpad.settings import AppSettings, ConfigError, validate
 from render_checks import Tree, can_validate, tree_of, validate_trees
 
@@ -43,6 +43,7 @@ class Key:
     config: Callable[[str], dict[str, Any]]     # the config holding the value
     escaped: Callable[[str], str] | None = None  # its escaped form, for keys that escape
     needs: str | None = None                    # AppSettings field (issue 10) it needs
+    absent: bool = False                        # travels in the release manifest, never in the host tree
 
 
 def _app(field: str) -> Callable[[str], dict[str, Any]]:
@@ -56,18 +57,18 @@ KEYS = [
     Key("app.module", ("rocket:app",), _app("module")),
     Key("app.name", ("rocket", "my-app"), _app("name")),
     Key("app.env", ("DEBUG", "LOG_LEVEL"), lambda v: {NS + "app": {"env": {v: "1"}}}),
-    Key("app.env.VALUE", ("hello", "%Y-%m-%d"), lambda v: {NS + "app": {"env": {"VALUE": v}}},
-        lambda v: systemd(f"VALUE={v}")),
+    Key("app.env.VALUE", ("hello", "%Y-%m-%d"), lambda v: {NS + "app": {"env": {"VALUE": v}}}, absent=True),
     Key("database.name", ("app", "journal_db"), lambda v: {NS + "database": {"enabled": True, "name": v}}),
     Key("database.version", ("15",), lambda v: {NS + "database": {"enabled": True, "version": v}}),
     Key("region", ("local",), lambda v: {NS + "region": v}),
     Key("size", ("local",), lambda v: {NS + "size": v}),
     Key("adminCidrs", ("203.0.113.7/32", "2001:db8::/48"), lambda v: {NS + "adminCidrs": [v], NS + "sshKeys": [KEY]}),
-    Key("sshKeys", (KEY,), lambda v: {NS + "sshKeys": [v]}, yaml_scalar),
-    Key("app.release", ("flask db upgrade",), _app("release"), None, "release"),
+    Key("sshKeys", (KEY,), lambda v: {NS + "sshKeys": [v]}, lambda v: yaml_scalar(v.strip())),
+    Key("app.release", ("flask db upgrade",), _app("release"), None, "release", absent=True),
     Key("app.healthPath", ("/healthz",), _app("healthPath"), None, "health_path"),
     Key("app.static", ("/static/",), lambda v: {NS + "app": {"static": {v: "static"}}}, None, "static"),
-    Key("app.secrets", ("SECRET_KEY",), lambda v: {NS + "app": {"secrets": {v: {"secure": "AAAA"}}}}, None, "secrets"),
+    Key("app.secrets", ("SECRET_KEY",), lambda v: {NS + "app": {"secrets": {v: {"secure": "AAAA"}}}}, None, "secrets",
+        absent=True),
 ]
 
 hostile_text = st.lists(st.one_of(st.sampled_from(METACHARACTERS), st.characters(codec="utf-8")), max_size=12).map("".join)
@@ -107,7 +108,11 @@ def run_key(key: Key) -> tuple[list[tuple[str, Tree]], dict[str, int]]:
             return
         tree = tree_of(f"{key.name}={value!r}", s)
         texts = {"user-data": tree.user_data, **tree.files}
-        if key.escaped is None:
+        if key.absent:
+            if not INERT.fullmatch(value) and len(value) > 3:
+                stray = [p for p, t in texts.items() if value in t]
+                assert not stray, f"{value!r} appears in the host tree: {stray}"
+        elif key.escaped is None:
             assert INERT.fullmatch(value), f"{key.name}: {value!r} accepted, but it is neither escaped nor inert"
         elif not INERT.fullmatch(value):
             form = key.escaped(value)

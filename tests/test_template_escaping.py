@@ -59,6 +59,12 @@ ALLOWED: dict[str, Allowed] = {
     "f.mode": Allowed("file modes: Launchpad constants", None, ("cloud-config.yaml.j2",)),
     "f.content": Allowed("base64 of the packed app (alphabet A-Za-z0-9+/=) in the b64 branch", None, ("cloud-config.yaml.j2",)),
     "tls_settings": Allowed("text of tls.conf.j2, itself checked here", None, ("nginx-site.conf.j2",)),
+    "health_path": Allowed("app.healthPath (or Launchpad's default): full match of a plain path, no spaces, ';', '{' or '$'",
+                           "launchpad.settings.release_keys:HEALTH_PATH", ("nginx-site.conf.j2",)),
+    "scheme": Allowed("http or https: a Launchpad constant per provider", None, ("nginx-site.conf.j2",)),
+    "balancer": Allowed("the load balancer's name: a Launchpad constant per provider", None, ("nginx-balancer.conf.j2",)),
+    "hops": Allowed("proxy hops to trust: a Launchpad-computed integer"),
+    "trusted_proxies": Allowed("proxy hops to trust: a Launchpad-computed integer"),
 }
 
 
