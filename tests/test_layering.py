@@ -246,3 +246,22 @@ def test_a_cloud_program_does_not_load_the_local_runtime(provider: str, other: s
         print(sorted(m for m in sys.modules if any(m == b or m.startswith(b + ".") for b in bad)))
     """)
     assert loaded == "[]"
+
+
+def test_a_heroku_program_loads_only_the_heroku_sdk() -> None:
+    """provider heroku (the program under mocks, with the outputs Heroku's provider computes):
+    pulumiverse_heroku is loaded, no other cloud's SDK, nor the local runtime or the CLI."""
+    loaded = _run("""
+        import runpy, sys
+        import heroku_mocks, pulumi_mocks
+        from pulumi_mocks import run_program
+        original = pulumi_mocks._computed
+        pulumi_mocks._computed = lambda t, n, i: heroku_mocks._heroku(t, n, i) or original(t, n, i)
+        config = {"launchpad:provider": "heroku", "launchpad:database": {"enabled": True}}
+        program = run_program(lambda: runpy.run_path("__main__.py", run_name="__main__"), stack="test", config=config)
+        assert {"url", "app_name"} <= set(program.outputs), program.outputs
+        assert "pulumiverse_heroku" in sys.modules
+        bad = ("launchpad.local", "launchpad.cli", "pulumi_aws", "pulumi_digitalocean", "boto3", "botocore")
+        print(sorted(m for m in sys.modules if any(m == b or m.startswith(b + ".") for b in bad)))
+    """)
+    assert loaded == "[]"

@@ -15,6 +15,7 @@ Resource policies (run on each resource's inputs before it is created or changed
   rds-production-protection     production RDS: deletion protection on, final snapshot kept (CKV_AWS_293)
   no-secrets-in-user-data       EC2 / launch template / droplet user-data holds no credentials (CKV_AWS_46)
   database-firewall-restricted  DO database firewall rules name droplets, tags or single addresses
+  no-secrets-in-heroku-config-vars  plain Heroku config vars hold no credential, by name or value
 
 Stack policies (run once over every resource of the stack):
   droplet-behind-firewall       every droplet is covered by a DO firewall (CKV_DIO_4)

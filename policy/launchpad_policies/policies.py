@@ -14,6 +14,7 @@ from pulumi_policy import (
 
 from launchpad_policies.do_database import validate_database_firewall
 from launchpad_policies.ec2 import validate_ebs_encrypted, validate_imdsv2
+from launchpad_policies.heroku import validate_no_secrets_in_heroku_config_vars
 from launchpad_policies.ingress import validate_ssh_not_open_to_world, validate_world_open_only_web
 from launchpad_policies.rds import (
     validate_rds_backup_retention,
@@ -83,6 +84,10 @@ POLICIES: list[Policy] = [
         name="no-secrets-in-user-data",
         description="EC2, launch template and droplet user-data contain no credentials. CKV_AWS_46.",
         validate=validate_no_secrets_in_user_data),
+    _resource_policy(
+        name="no-secrets-in-heroku-config-vars",
+        description="Plain Heroku config vars hold no credentials (by name or value); secrets are sensitive config vars.",
+        validate=validate_no_secrets_in_heroku_config_vars),
     _resource_policy(
         name="database-firewall-restricted",
         description="DigitalOcean database firewall rules admit droplets, tags or single IP addresses only.",

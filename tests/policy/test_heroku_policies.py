@@ -1,33 +1,31 @@
-"""policy/heroku_policies.py: no credential in plain Heroku config vars, by name or by value; sensitive ones pass."""
+"""policy/launchpad_policies/heroku.py: no credential in plain Heroku config vars, by name or by value; sensitive ones pass."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from pulumi_policy import PolicyCustomTimeouts, PolicyResourceOptions, ResourceValidationArgs
-from pulumi_policy.proxy import unknown_checking_proxy
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
-import heroku_policies as hp
+from launchpad_policies import POLICIES, check_resources
 
 APP = "heroku:app/app:App"
+POLICY = "no-secrets-in-heroku-config-vars"
 
 
 def violations(resource_type: str, props: dict[str, Any]) -> list[str]:
-    found: list[str] = []
-    options = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)
-    args = ResourceValidationArgs(resource_type, unknown_checking_proxy(props), f"urn:pulumi:t::p::{resource_type}::x", "x",
-                                  options, None, {})
-    for policy in hp.HEROKU_POLICIES:
-        policy.validate(args, lambda message, urn=None: found.append(message))  # type: ignore[arg-type, misc]
-    return found
+    return [v.message for v in check_resources([(resource_type, "x", props)]) if v.policy == POLICY]
+
+
+def test_the_policy_is_in_the_pack() -> None:
+    assert POLICY in [p.name for p in POLICIES]
 
 
 def test_launchpads_own_app_passes() -> None:
     props = {"region": "us", "configVars": {"LAUNCHPAD_TRUSTED_PROXIES": "1", "DEBUG_LEVEL": "info",
                                             "SESSION_COOKIE_SECURE": "true", "AUTH_URL": "https://id.example.com/"},
              "sensitiveConfigVars": {"SECRET_KEY": "x" * 40, "DATABASE_PASSWORD": "hunter2"}}
-    assert violations(APP, props) == []
+    assert check_resources([(APP, "x", props)]) == []
 
 
 @pytest.mark.parametrize("resource_type, prop, name, value, why", [
@@ -53,8 +51,6 @@ def test_sensitive_vars_and_other_resources_are_not_judged() -> None:
 
 
 def test_during_preview_an_unknown_value_is_judged_by_its_name() -> None:
-    from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
-
     props = {"configVars": {"SECRET_KEY": UNKNOWN_STRING_VALUE, "BUILD_ID": UNKNOWN_STRING_VALUE}}
     [message] = violations(APP, props)
     assert message.startswith("configVars.SECRET_KEY: its name (SECRET)")

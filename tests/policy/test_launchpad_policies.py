@@ -300,6 +300,8 @@ BAD_CASES: list[tuple[str, list[lp.ResourceEntry], bool, Expected]] = [
         (lp.DO_DATABASE_CLUSTER, "db", {"engine": "pg"}, "db-uuid"),
         (lp.DO_DATABASE_FIREWALL, "db-fw", {"clusterId": "db-uuid", "rules": [{"type": "k8s", "value": "k-1"}]})],
      False, [("database-firewall-restricted", "rules[0] has type 'k8s'; use one of droplet, tag, ip_addr")]),
+    ("heroku-secret-config-var", [("heroku:app/app:App", "app", {"region": "us", "configVars": {"SECRET_KEY": "dev"}})],
+     False, [("no-secrets-in-heroku-config-vars", "configVars.SECRET_KEY: its name (SECRET) marks a credential")]),
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 import tarfile
 from pathlib import Path
 from typing import Any
@@ -204,3 +205,17 @@ def test_through_the_program_a_bad_config_builds_nothing(tmp_path: Path) -> None
                  record=record)
     assert {p.key for p in caught.value.problems} == {"region", "adminCidrs"}
     assert record == []
+
+
+def test_policy_pack_passes_the_program_and_would_catch_a_plain_secret(run, tmp_path: Path) -> None:
+    sys.path.insert(0, str(PROJECT_ROOT / "policy"))  # as the policy runner does
+    from launchpad_policies import check_resources
+
+    s = settings(**{"launchpad:app": {"secrets": {"SECRET_KEY": "s3cr3t-Zq8w-value"}, "env": {"DEBUG_LEVEL": "info"}}},
+                 **DB, secret_keys=frozenset({"launchpad:app"}))
+    program = run(lambda: heroku_stack.build(s, work_dir=tmp_path / "work"))
+    entries = [(r.type, r.name, r.inputs, r.id) for r in program.resources if r.custom]
+    assert check_resources(entries) == []
+    tampered = [(t, n, {**p, "configVars": {**p["configVars"], "SECRET_KEY": "s3cr3t-Zq8w-value"}} if t == APP else p, i)
+                for t, n, p, i in entries]
+    assert [v.policy for v in check_resources(tampered)] == ["no-secrets-in-heroku-config-vars"]

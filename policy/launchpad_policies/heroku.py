@@ -1,13 +1,10 @@
-"""Launchpad's CrossGuard policies for Heroku, importable and testable without the Pulumi engine.
+"""No credentials in plain Heroku config vars (policy `no-secrets-in-heroku-config-vars`).
 
-Resource policies:
-  no-secrets-in-heroku-config-vars  plain Heroku config vars (an app's configVars, a ConfigAssociation's
-                                    or Config's vars, a pipeline ConfigVar's vars) hold no credential,
-                                    judged by name and by value (launchpad/safety/secrets.py, the same
-                                    detector the settings checks use). Plain config vars are shown by
-                                    `heroku config` to every collaborator and sit in the Pulumi state in
-                                    clear text; secrets go to `app.secrets`, which Launchpad sets as
-                                    sensitive config vars.
+Plain config vars (an app's configVars, a ConfigAssociation's or Config's vars, a pipeline
+ConfigVar's vars) are listed by `heroku config` to every collaborator and kept in the Pulumi
+state in clear text. Each is judged by name and by value with launchpad/safety/secrets.py,
+the detector the settings checks use too; secrets belong in `app.secrets`, which Launchpad
+sets as sensitive config vars (judged by nobody: they are the right place).
 
 A value not known yet (during preview) is judged by its name only; its value is checked on `up`.
 """
@@ -17,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import ReportViolation, ResourceValidationArgs
 from pulumi_policy.proxy import UnknownValueError
 
 from launchpad.safety.secrets import secret_name, secret_value
@@ -49,7 +46,7 @@ def _plain_vars(props: Mapping[str, Any], prop: str) -> list[tuple[str, Any]]:
     return out
 
 
-def _validate_no_secrets_in_config_vars(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+def validate_no_secrets_in_heroku_config_vars(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     prop = PLAIN_CONFIG_VARS.get(args.resource_type)
     if prop is None:
         return
@@ -65,11 +62,3 @@ def _validate_no_secrets_in_config_vars(args: ResourceValidationArgs, report_vio
             f"in the Pulumi state in clear text: set it as a secret (`pulumi config set --secret --path "
             f"'launchpad:app.secrets.{name}' ...`), which Launchpad passes as {sensitive}.", None)
 
-
-HEROKU_POLICIES = [
-    ResourceValidationPolicy(
-        name="no-secrets-in-heroku-config-vars",
-        description="Plain Heroku config vars hold no credentials (by name or value); secrets are sensitive config vars.",
-        validate=_validate_no_secrets_in_config_vars,
-        enforcement_level=EnforcementLevel.MANDATORY),
-]
