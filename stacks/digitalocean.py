@@ -1,9 +1,14 @@
 """The DigitalOcean stack: a VPC, a droplet behind a reserved IP, optionally Managed PostgreSQL.
 
-Order of a deploy: network, SSH keys -> (database) -> droplet -> (credentials over SSH)
--> readiness -> reserved IP. DigitalOcean has no instance role, so the database
-credentials travel over SSH from where `pulumi up` runs, with a per-stack deploy key:
-that needs `adminCidrs` to include the deployer's address (settings enforce it).
+Order of a deploy: network, SSH keys, release store -> (database) -> droplet -> (credentials
+over SSH) -> release delivery -> readiness -> reserved IP. The app ships as a release: the
+artifact and manifest in the stack's private Spaces bucket, the droplet's agent pulls them with
+a read-only key that, like `app.secrets`, is sealed to the droplet's own key once `pulumi up`
+has enrolled it (components/digitalocean/release_store.py); user-data only says where to look.
+An app change rolls a release on the running droplet; readiness waits for its id.
+DigitalOcean has no instance role, so the database credentials travel over SSH from where
+`pulumi up` runs, with a per-stack deploy key: that needs `adminCidrs` to include the
+deployer's address (settings enforce it).
 """
 
 from __future__ import annotations
@@ -18,10 +23,11 @@ from components.digitalocean.ssh_keys import DoSshKeys, DoSshKeysArgs
 from components.digitalocean.droplet_host import DropletHost, DropletPlacement
 from components.host import HostArgs
 from components.readiness import Readiness, ReadinessArgs
+from components.digitalocean.release_store import DoReleaseDelivery, DoReleaseDeliveryArgs, DoReleaseStore, DoReleaseStoreArgs
 from components.digitalocean.remote_env import RemoteEnv, RemoteEnvArgs
 from launchpad.database_url import database_url
 from launchpad.settings import Settings
-from stacks import common
+from stacks import common, releases
 
 
 def build(settings: Settings) -> None:
@@ -30,7 +36,10 @@ def build(settings: Settings) -> None:
     with_db = settings.database.enabled
     host_tag = common.do_host_tag(settings)
 
-    network = DoNetwork(name, DoNetworkArgs(region=region, host_tag=host_tag, admin_cidrs=settings.admin_cidrs))
+    network = DoNetwork(name, DoNetworkArgs(region=region, host_tag=host_tag, admin_cidrs=settings.admin_cidrs,
+                                            balanced=settings.balanced))
+    # Behind a balancer, the droplets' Nginx trusts X-Forwarded-For from the VPC's range (render/balanced.py).
+    cidrs: pulumi.Input[str] = network.ip_range if settings.balanced else ""
     keys = DoSshKeys(name, DoSshKeysArgs(public_keys=settings.ssh_keys, deploy_key=with_db))
 
     database: DoDatabase | None = None
@@ -41,14 +50,41 @@ def build(settings: Settings) -> None:
             size=settings.database_size, name=db.name, production=settings.production,
             tags=[t for t in common.do_tags(settings) if t != host_tag]))
 
+    release = releases.build(settings)
+    store = DoReleaseStore(name, DoReleaseStoreArgs(
+        stack=settings.stack, artifact=release.artifact, manifest=release.manifest,
+        secrets=pulumi.Output.secret(dict(release.secrets)), region=region))
+    agent = pulumi.Output.all(store.bucket_name, store.enroll_hex).apply(
+        lambda v: releases.do_agent(settings, v[0], store.endpoint, v[1]))
+
     # No DatabaseLink here: the DO host learns its database only over SSH (below), so
     # user-data carries nothing of it and the droplet neither waits for nor is
     # replaced by the cluster. The deploy key joins the admin's keys for that login.
     if keys.deploy_public_key is not None:
-        user_data = keys.deploy_public_key.apply(
-            lambda key: render_user_data(settings.model_copy(update={"ssh_keys": [*settings.ssh_keys, key]}), None))
+        user_data = pulumi.Output.all(keys.deploy_public_key, agent, cidrs).apply(
+            lambda v: render_user_data(settings.model_copy(update={"ssh_keys": [*settings.ssh_keys, v[0]]}), None, v[1],
+                                       balancer_cidrs=(v[2],) if v[2] else ()))
     else:
-        user_data = pulumi.Output.from_input(render_user_data(settings, None))
+        user_data = pulumi.Output.all(agent, cidrs).apply(lambda v: render_user_data(settings, None, v[0], balancer_cidrs=(v[1],) if v[1] else ()))
+
+    if settings.balanced:
+        from stacks import digitalocean_balanced
+
+        def deliver(host_name: str, droplet: DropletHost) -> list[pulumi.Resource]:
+            """The database URL over SSH to each droplet, as for one (the agent merges it into every release)."""
+            if database is None:
+                return []
+            assert keys.deploy_private_key is not None
+            return [RemoteEnv(host_name, RemoteEnvArgs(
+                host=droplet.public_ip, private_key=keys.deploy_private_key,
+                values=pulumi.Output.all(database.user, database.password, database.private_host, database.port,
+                                         database.database).apply(lambda v: {"DATABASE_URL": database_url(v[0], v[1], v[2], v[3], v[4], sslmode="require")}),
+                app_unit="launchpad-agent.service", triggers=[droplet.id], after=[database]))]
+
+        tags = [network.host_tag, *(t for t in common.do_tags(settings) if t != host_tag)]
+        address, hosts = digitalocean_balanced.serve(settings, network, user_data, tags, keys.fingerprints, deliver)
+        common.export_outputs(settings, address, database.private_host if database is not None else None, hosts=hosts)
+        return
 
     host = DropletHost(name, HostArgs(
         size=settings.resolved_size, user_data=user_data,
@@ -59,16 +95,22 @@ def build(settings: Settings) -> None:
     gate: list[pulumi.Resource] = [host]
     if database is not None:
         assert keys.deploy_private_key is not None
+        # The agent merges /etc/launchpad/app.env into every release; a sync picks a new URL up.
         env = RemoteEnv(name, RemoteEnvArgs(
             host=host.public_ip, private_key=keys.deploy_private_key,
             values=pulumi.Output.all(database.user, database.password, database.private_host, database.port,
                                      database.database).apply(lambda v: {"DATABASE_URL": database_url(v[0], v[1], v[2], v[3], v[4], sslmode="require")}),
-            app_unit=f"{settings.app.unix_name}.service", triggers=[host.id], after=[database]))
+            app_unit="launchpad-agent.service", triggers=[host.id], after=[database]))
         gate.append(env)
+    # The first release waits for the database URL, so it never starts without it.
+    delivery = DoReleaseDelivery(name, DoReleaseDeliveryArgs(
+        store=store, host_id=host.id, address=host.public_ip, domain=settings.domain, after=gate[1:]))
+    gate.append(delivery)
 
     console = "open the droplet's Recovery Console in the DigitalOcean control panel"
     readiness = Readiness(name, ReadinessArgs(
-        address=host.public_ip, host_id=host.id, domain=settings.domain, database=with_db,
+        address=host.public_ip, host_id=host.id, domain=settings.domain,
+        release_id=release.manifest.id, health_path=settings.app.health_path,
         logs=host.public_ip.apply(lambda ip: common.logs_hint(settings, ip, console)), after=gate))
 
     address = DoPublicAddress(name, DoPublicAddressArgs(host_id=host.id, region=region, after=[readiness]))

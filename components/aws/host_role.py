@@ -1,9 +1,10 @@
-"""The AWS identity of the app host: what lets it read the database password at boot.
+"""The AWS identity of the app host: what lets it read its releases and secrets.
 
 Creates:
 - aws.iam.Role that only EC2 can assume;
 - aws.iam.RolePolicy allowing exactly `secretsmanager:GetSecretValue` on the given
-  secret ARNs (the RDS-managed master secret), nothing else;
+  secret ARNs (the app's secrets, the RDS-managed master secret) and `s3:GetObject` on
+  the given object ARNs (the stack's prefix in its release bucket), nothing else;
 - aws.iam.InstanceProfile wrapping the role, for the instance.
 """
 
@@ -22,17 +23,19 @@ ASSUME_ROLE_POLICY = json.dumps({
 })
 
 
-def read_secrets_policy(arns: Sequence[str]) -> str:
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": list(arns)}],
-    })
+def read_secrets_policy(arns: Sequence[str], object_arns: Sequence[str] = ()) -> str:
+    statements = [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": list(arns)}]
+    if object_arns:
+        statements.append({"Effect": "Allow", "Action": "s3:GetObject", "Resource": list(object_arns)})
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
 @dataclass
 class AwsHostRoleArgs:
     secret_arns: Sequence[pulumi.Input[str]]
     """Secrets Manager secrets the host may read, and nothing more."""
+    object_arns: Sequence[pulumi.Input[str]] = ()
+    """S3 objects the host may read (`arn:aws:s3:::<bucket>/<stack>/*`: its releases)."""
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -48,9 +51,11 @@ class AwsHostRole(pulumi.ComponentResource):
         if not args.secret_arns:
             raise ValueError(f"{name}: AwsHostRoleArgs.secret_arns is empty; the role exists only to read secrets")
         self.role = aws.iam.Role(f"{name}-role", assume_role_policy=ASSUME_ROLE_POLICY,
-                                 description="Launchpad host: reads its database secret", tags=dict(args.tags), opts=child)
+                                 description="Launchpad host: reads its releases and secrets", tags=dict(args.tags), opts=child)
+        count = len(args.secret_arns)
         policy = aws.iam.RolePolicy(f"{name}-read-secrets", role=self.role.id,
-                                    policy=pulumi.Output.all(*args.secret_arns).apply(read_secrets_policy), opts=child)
+                                    policy=pulumi.Output.all(*args.secret_arns, *args.object_arns).apply(
+                                        lambda v: read_secrets_policy(v[:count], v[count:])), opts=child)
         # The profile waits for the permission, so an instance never boots with a role that can't read yet.
         profile = aws.iam.InstanceProfile(f"{name}-profile", role=self.role.name, tags=dict(args.tags),
                                           opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]))

@@ -9,6 +9,8 @@ Creates:
 - under `<stack>/`: the artifact (`artifacts/<sha256>.tar.gz`, aws.s3.BucketObjectv2 from
   the built file), the manifest (`releases/<id>.json`) and, once both exist with the
   secrets, the pointer (`releases/desired.json`), which is what makes the host roll;
+- `<stack>/agent/<sha256>.pyz`: the release agent, which EC2's 16 KiB user-data cannot carry;
+  the host's bootstrap fetches it through its role and checks the sha256 pinned in user-data;
 - aws.secretsmanager.Secret + SecretVersion holding `app.secrets` as JSON (always
   created, even empty, so adding a first secret later changes no host input);
 - command.local.Command stamping the release's publication time (components/release.py).
@@ -21,6 +23,7 @@ objects under this stack's prefix and the one secret, nothing else.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Mapping
@@ -30,6 +33,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.release import ReleaseArgs, manifest_json, pointer_json, released_at, secrets_json
+from launchpad.render import release_host
 
 NONCURRENT_DAYS = 30
 
@@ -66,6 +70,8 @@ class AwsReleaseStore(pulumi.ComponentResource):
     """`arn:aws:s3:::<bucket>/<stack>/*`: the host's read scope."""
     release_id: str
     pointer: aws.s3.BucketObjectv2
+    agent_key: pulumi.Output[str]
+    """Known once the agent object exists: user-data that reads it makes the host wait for it."""
 
     def __init__(self, name: str, args: AwsReleaseStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("launchpad:releases:AwsReleaseStore", name, None, opts)
@@ -117,6 +123,11 @@ class AwsReleaseStore(pulumi.ComponentResource):
         manifest = aws.s3.BucketObjectv2(
             f"{name}-manifest", bucket=bucket_id, key=f"{self.prefix}/releases/{args.manifest.id}.json",
             content=manifest_json(args.manifest, at), content_type="application/json", tags=tags, opts=kept)
+        agent = aws.s3.BucketObjectv2(
+            f"{name}-agent", bucket=bucket_id, key=f"{self.prefix}/{release_host.agent_key()}",
+            content_base64=base64.b64encode(release_host.agent_pyz()).decode(), content_type="application/zip",
+            tags=tags, opts=kept)
+        self.agent_key = agent.key
         self.pointer = aws.s3.BucketObjectv2(
             f"{name}-desired", bucket=bucket_id, key=f"{self.prefix}/releases/desired.json",
             content=pointer_json(args.manifest.id, at), content_type="application/json", cache_control="no-store",
@@ -126,4 +137,4 @@ class AwsReleaseStore(pulumi.ComponentResource):
         self.secret_arn = secret.arn
         self.object_arn = pulumi.Output.concat(self.bucket.arn, f"/{self.prefix}/*")
         self.register_outputs({"bucket_name": self.bucket_name, "secret_arn": self.secret_arn,
-                               "object_arn": self.object_arn, "release_id": self.release_id})
+                               "object_arn": self.object_arn, "release_id": self.release_id, "agent_key": self.agent_key})

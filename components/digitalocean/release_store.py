@@ -29,7 +29,7 @@ import base64
 import json
 import re
 import shlex
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -127,6 +127,9 @@ class DoReleaseDeliveryArgs:
     address: pulumi.Input[str]
     """The droplet's own address (not the reserved IP)."""
     domain: str | None = None
+    after: Sequence[pulumi.Resource] = ()
+    """What the first release must find on the droplet (the database URL, delivered over SSH):
+    the pointer is written after these."""
 
 
 class DoReleaseDelivery(pulumi.ComponentResource):
@@ -168,5 +171,5 @@ class DoReleaseDelivery(pulumi.ComponentResource):
             f"{name}-desired", bucket=store.bucket.name, region=region, acl="private",
             key=f"{prefix}/releases/desired.json", content=pointer_json(rel.manifest.id, store.released_at),
             content_type="application/json", cache_control="no-store",
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*store.objects, hosts, secrets]))
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*store.objects, hosts, secrets, *args.after]))
         self.register_outputs({"host_key": self.host_key})

@@ -28,6 +28,16 @@ def build(run, stack: str = "test", **config) -> Program:
     return run(lambda: do_stack.build(settings), stack=stack)
 
 
+def readiness(program: Program):
+    return next(c for c in program.of_type("command:local:Command") if c.name.endswith("-healthz"))
+
+
+def release_id(program: Program) -> str:
+    import json
+    manifest = next(o for o in program.of_type("digitalocean:index/spacesBucketObject:SpacesBucketObject") if o.name.endswith("-manifest"))
+    return json.loads(manifest.inputs["content"])["id"]
+
+
 @pytest.fixture(params=["plain", "database"])
 def program(request, run) -> Program:
     return build(run, **(DB if request.param == "database" else {}))
@@ -100,7 +110,7 @@ def test_credentials_delivered_over_ssh_with_the_deploy_key(run) -> None:
                                     "?sslmode=require\n")
     assert {"stdin", "connection"} <= push.secret_inputs
     assert "/etc/launchpad/app.env" in push.inputs["create"] and "cloud-init status --wait" in push.inputs["create"]
-    assert "systemctl restart rocket.service" in push.inputs["create"]
+    assert "systemctl restart launchpad-agent.service" in push.inputs["create"]
     assert push.inputs["triggers"] == [droplet.id]
     assert program.depends_on(push, droplet)
     assert program.depends_on(push, program.one("digitalocean:index/databaseFirewall:DatabaseFirewall"))
@@ -108,20 +118,25 @@ def test_credentials_delivered_over_ssh_with_the_deploy_key(run) -> None:
 
 def test_readiness_gates_the_reserved_ip(program: Program) -> None:
     droplet = program.one(DROPLET)
-    check = program.one("command:local:Command")
+    check = readiness(program)
     assignment = program.one("digitalocean:index/reservedIpAssignment:ReservedIpAssignment")
     assert program.depends_on(check, droplet)
     assert program.depends_on(assignment, check)
-    assert f"http://{DROPLET_IP}/healthz" in check.inputs["create"]
-    assert check.inputs["triggers"] == [droplet.id]
+    # The sample stack sets no healthPath: GET / and any answer below 500, carrying the release's id.
+    assert f"http://{DROPLET_IP}/ " in check.inputs["create"] and "--lenient" in check.inputs["create"]
+    assert f"--release {release_id(program)}" in check.inputs["create"]
+    assert check.inputs["triggers"] == [droplet.id, release_id(program)]
     assert assignment.inputs["dropletId"] == int(droplet.id)
 
 
 def test_with_database_readiness_waits_for_the_credentials(run) -> None:
     program = build(run, **DB)
-    check = program.one("command:local:Command")
-    assert program.depends_on(check, program.one("command:remote:Command"))
-    assert "--database" in check.inputs["create"]
+    check = readiness(program)
+    push = program.one("command:remote:Command")
+    assert program.depends_on(check, push)
+    # The first release waits for the database URL: the pointer is written after it.
+    pointer = next(o for o in program.of_type("digitalocean:index/spacesBucketObject:SpacesBucketObject") if o.name.endswith("-desired"))
+    assert program.depends_on(pointer, push)
 
 
 def test_without_database_no_cluster_no_deploy_key(run) -> None:
@@ -147,7 +162,7 @@ def test_production_protects_the_database(run) -> None:
 def test_url_with_domain(run) -> None:
     program = build(run, **{"launchpad:domain": "rocket.example.com"})
     assert program.outputs["url"] == "http://rocket.example.com/"
-    assert "--host rocket.example.com" in program.one("command:local:Command").inputs["create"]
+    assert "--host rocket.example.com" in readiness(program).inputs["create"]
 
 
 @pytest.mark.parametrize("config", [{}, SSH, DB])
@@ -159,3 +174,35 @@ def test_policy_pack_passes(run, config) -> None:
 
 def test_droplet_is_created_after_its_firewall(program: Program) -> None:
     assert program.depends_on(program.one(DROPLET), program.one("digitalocean:index/firewall:Firewall"))
+
+
+# Releases (issue 10): the app ships from the stack's Spaces bucket, never in user-data.
+
+def test_user_data_names_the_store_and_carries_no_app_or_secret(run, tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "rocket.py").write_text("app = None  # MARKER-APP-BYTES\n")
+    raw = {**BASE, "launchpad:app": {"path": str(app), "secrets": {"SECRET_KEY": "s3cr3t-do-Zx1"}}}
+    settings = validate(raw, "test", frozenset({"launchpad:app"}), frozenset({"app.secrets.SECRET_KEY"}))
+    program = run(lambda: do_stack.build(settings), stack="test")
+    text = program.one(DROPLET).inputs["userData"]
+    assert "MARKER-APP-BYTES" not in text and "s3cr3t-do-Zx1" not in text and "app.tar.gz" not in text
+    bucket = program.one("digitalocean:index/spacesBucket:SpacesBucket").state["name"]
+    assert f"s3://{bucket}/test" in text and "spaces-sealed" in text
+    assert "userData" in program.one(DROPLET).secret_inputs, "user-data holds the enrollment value: secret in state"
+    assert find_secrets(text) == []
+    # The secret exists only sealed, in the bucket.
+    everything = str([r.inputs for r in program.resources])
+    assert "s3cr3t-do-Zx1" not in everything
+
+
+def test_an_app_change_changes_no_droplet_input(run, tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "rocket.py").write_text("app = 1\n")
+    first = build(run, **{"launchpad:app": {"path": str(app)}})
+    (app / "rocket.py").write_text("app = 2\n")
+    second = build(run, **{"launchpad:app": {"path": str(app)}})
+    assert first.one(DROPLET).inputs == second.one(DROPLET).inputs
+    assert release_id(first) != release_id(second)
+    assert readiness(first).inputs["triggers"][1] != readiness(second).inputs["triggers"][1]

@@ -30,3 +30,13 @@ def test_profile_waits_for_the_permission(run) -> None:
 def test_a_role_without_secrets_is_refused(run) -> None:
     with pytest.raises(ValueError, match="secret_arns is empty"):
         run(lambda: AwsHostRole("web", AwsHostRoleArgs(secret_arns=[])))
+
+
+def test_release_objects_read_only_under_the_stacks_prefix(run) -> None:
+    objects = "arn:aws:s3:::prod-releases-a1b2c3d/prod/*"
+    program = run(lambda: AwsHostRole("web", AwsHostRoleArgs(secret_arns=[ARN], object_arns=[objects])))
+    policy = json.loads(program.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])
+    assert policy["Statement"] == [
+        {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": [ARN]},
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": [objects]},
+    ]

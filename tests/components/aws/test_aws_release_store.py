@@ -52,7 +52,9 @@ def test_bucket_is_private_encrypted_versioned_and_tls_only(program: Program) ->
 
 def test_objects_live_under_the_stack_prefix_and_releases_are_kept(program: Program) -> None:
     objects = {r.name: r for r in program.of_type("aws:s3/bucketObjectv2:BucketObjectv2")}
-    assert set(objects) == {"prod-artifact", "prod-manifest", "prod-desired"}
+    assert set(objects) == {"prod-artifact", "prod-manifest", "prod-desired", "prod-agent"}
+    from launchpad.render.release_host import agent_key
+    assert objects["prod-agent"].inputs["key"] == f"prod/{agent_key()}"
     assert all(o.inputs["key"].startswith("prod/") for o in objects.values())
     artifact = objects["prod-artifact"].inputs
     assert artifact["key"].startswith("prod/artifacts/") and artifact["key"].endswith(".tar.gz")

@@ -1,0 +1,49 @@
+"""What every stack does with the app's release: build it where `pulumi up` runs, and tell the
+host's agent where its store is.
+
+The release is built before any resource is registered (launchpad/release/publish.py): the
+artifact under `.launchpad/build/<stack>/` (content-addressed, rebuilt only when the app
+changes), the manifest in memory. Its id is known to the program, so readiness waits for
+exactly that release. The host's user-data only names the store (`agent.json`): an app
+change changes release objects and readiness, never a host input.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from launchpad.release.publish import Prepared, prepare
+from launchpad.render import release_host
+from launchpad.settings import PROJECT_ROOT, Settings
+
+BUILD_DIR = PROJECT_ROOT / ".launchpad" / "build"
+
+
+def secret_values(settings: Settings) -> dict[str, str]:
+    """`app.secrets` as the program holds them (Pulumi decrypted them); keep them in Outputs marked secret."""
+    return {name: value.get_secret_value() for name, value in settings.app.secrets.items()}
+
+
+def build(settings: Settings) -> Prepared:
+    return prepare(settings, BUILD_DIR / settings.stack, secret_values(settings))
+
+
+def health_host(settings: Settings) -> str:
+    return settings.domain or "localhost"
+
+
+def aws_agent(settings: Settings, bucket: str, secret_arn: str) -> dict[str, Any]:
+    region = settings.resolved_region
+    return release_host.agent_config(
+        settings.app.unix_name, f"s3://{bucket}/{settings.stack}", health_host=health_host(settings),
+        keep=settings.app.keep_releases, region=region,
+        secrets={"kind": "aws-secretsmanager", "arn": secret_arn, "region": region})
+
+
+def do_agent(settings: Settings, bucket: str, endpoint: str, enroll_hex: str) -> dict[str, Any]:
+    region = settings.resolved_region
+    return release_host.agent_config(
+        settings.app.unix_name, f"s3://{bucket}/{settings.stack}", health_host=health_host(settings),
+        keep=settings.app.keep_releases, region=region, endpoint=endpoint,
+        secrets={"kind": "spaces-sealed", "enroll": enroll_hex,
+                 "credentials": f"https://{bucket}.{region}.digitaloceanspaces.com/{settings.stack}/hosts/"})
