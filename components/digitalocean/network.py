@@ -8,6 +8,9 @@ Creates:
 
 The firewall follows the tag, not droplet ids, so a replacement droplet is covered
 from its first boot, before the old one is gone.
+
+With `balanced` (launchpad:hosts > 1) this firewall admits no web traffic: the load balancer's
+own firewall (components/digitalocean/balancer.py) admits 80/443 from the balancer alone.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ class DoNetworkArgs:
     """The tag every droplet of this stack carries (and nothing else does)."""
     admin_cidrs: Sequence[str] = ()
     """Sources allowed to reach SSH (22); empty closes it."""
+    balanced: bool = False
+    """Web traffic comes only through the load balancer (which brings its own firewall rule)."""
 
 
 class DoNetwork(pulumi.ComponentResource):
@@ -39,6 +44,9 @@ class DoNetwork(pulumi.ComponentResource):
     """The tag's name, known once the tag AND its firewall exist: a droplet created with it is
     guarded from its first boot."""
     firewall: digitalocean.Firewall
+    ip_range: pulumi.Output[str]
+    """The VPC's private range. Behind a balancer the droplets' Nginx trusts X-Forwarded-For from
+    it: the balancer reaches them over the VPC, and no other member may open 80/443 to them."""
 
     def __init__(self, name: str, args: DoNetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("launchpad:networks:DoNetwork", name, None, opts)
@@ -47,7 +55,7 @@ class DoNetwork(pulumi.ComponentResource):
         tag = digitalocean.Tag(f"{name}-host-tag", name=args.host_tag, opts=child)
 
         inbound = [digitalocean.FirewallInboundRuleArgs(protocol="tcp", port_range=str(port), source_addresses=WORLD)
-                   for port in WEB_PORTS]
+                   for port in WEB_PORTS] if not args.balanced else []
         if args.admin_cidrs:
             inbound.append(digitalocean.FirewallInboundRuleArgs(protocol="tcp", port_range="22",
                                                                 source_addresses=list(args.admin_cidrs)))
@@ -59,5 +67,6 @@ class DoNetwork(pulumi.ComponentResource):
                                               outbound_rules=outbound, opts=child)
 
         self.vpc_id = vpc.id
+        self.ip_range = vpc.ip_range
         self.host_tag = pulumi.Output.all(tag.name, self.firewall.id).apply(lambda v: str(v[0]))
         self.register_outputs({"vpc_id": self.vpc_id, "host_tag": self.host_tag})
