@@ -167,3 +167,26 @@ def test_one_host_has_no_balancer(run) -> None:
     program = run(lambda: aws_stack.build(settings), stack="test")
     assert not program.of_type("aws:lb/loadBalancer:LoadBalancer") and not program.of_type("aws:autoscaling/group:Group")
     assert "hosts" not in program.outputs and len(program.of_type("aws:ec2/subnet:Subnet")) == 3
+
+
+def test_policy_pack_passes_the_balanced_stack(run) -> None:
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "policy"))
+    from launchpad_policies import check_resources
+
+    def violations(program: Program) -> set[str]:
+        return {v.policy for v in check_resources([(r.type, r.name, r.inputs, r.id) for r in program.resources if r.custom],
+                                                  production=True)}
+
+    config = {"launchpad:database": {"enabled": True}, "launchpad:production": True}
+    program = build(run, **TLS, **config)
+    entries = [(r.type, r.name, r.inputs, r.id) for r in program.resources if r.custom]
+    # Whatever the pack says of the single host's shared parts (user-data), the balancer, the group
+    # and the launch template add no violation of their own.
+    single = validate({**BASE, **config, "launchpad:hosts": 1}, "test")
+    assert violations(program) <= violations(run(lambda: aws_stack.build(single), stack="test"))
+    tampered = [(t, n, {**p, "metadataOptions": {"httpTokens": "optional"}} if t == "aws:ec2/launchTemplate:LaunchTemplate" else p, i)
+                for t, n, p, i in entries]
+    assert "ec2-imdsv2-required" in [v.policy for v in check_resources(tampered)]
