@@ -88,7 +88,13 @@ def find_secrets(text: str) -> list[SecretFinding]:
     return findings
 
 
+# An AWS ARN names a resource (`...:secretsmanager:<region>:<account>:secret:<name>`), it holds no
+# value: its `secret:<name>` part is not an assignment.
+_ARN = re.compile(r"\barn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(?:\d{12})?:[A-Za-z0-9_/+=.@!:-]+")
+
+
 def _secret_in_line(line: str) -> str | None:
+    line = _ARN.sub("<arn>", line)
     for pattern, what in _TOKEN_PATTERNS:
         if pattern.search(line):
             return what

@@ -1,6 +1,10 @@
 """The AWS stack: a VPC, an EC2 host behind an Elastic IP, optionally RDS PostgreSQL.
 
-Order of a deploy: network -> (database -> host role) -> host -> readiness -> Elastic IP.
+Order of a deploy: network, release store -> (database) -> host role -> host -> readiness -> Elastic IP.
+The app ships as a release (components/aws/release_store.py): artifact, manifest and agent in
+the stack's private S3 bucket, `app.secrets` in Secrets Manager; the host's role reads only its
+stack's prefix and that secret, and user-data only names them. An app change rolls a release
+on the running host; readiness waits for its id.
 With `hosts` > 1 (or `autoscale`) the same cloud-config goes to an Auto Scaling group behind
 an Application Load Balancer instead (stacks/aws_balanced.py); the balancer is the address.
 The database password never leaves AWS: RDS keeps it in Secrets Manager and the host
@@ -15,13 +19,14 @@ from components.aws.access import AwsAccess, AwsAccessArgs
 from components.aws.host_role import AwsHostRole, AwsHostRoleArgs
 from components.aws.network import AwsNetwork, AwsNetworkArgs
 from components.aws.public_address import AwsPublicAddress, AwsPublicAddressArgs
+from components.aws.release_store import AwsReleaseStore, AwsReleaseStoreArgs
 from launchpad.render.bootstrap import DatabaseLink, render_user_data
 from components.aws.ec2_host import Ec2Host, Ec2Placement
 from components.host import HostArgs
 from components.aws.rds_database import RdsDatabase, RdsDatabaseArgs
 from components.readiness import Readiness, ReadinessArgs
 from launchpad.settings import Settings
-from stacks import common
+from stacks import common, releases
 
 
 def final_snapshot_identifier(settings: Settings) -> str:
@@ -43,7 +48,15 @@ def build(settings: Settings) -> None:
     access = AwsAccess(name, AwsAccessArgs(vpc_id=network.vpc_id, subnet_id=network.public_subnet_id,
                                            stack=settings.stack, tags=tags), opts=opts)
 
-    instance_profile: pulumi.Output[str] | None = None
+    release = releases.build(settings)
+    store = AwsReleaseStore(name, AwsReleaseStoreArgs(
+        stack=settings.stack, artifact=release.artifact, manifest=release.manifest,
+        secrets=pulumi.Output.secret(dict(release.secrets)), tags=tags), opts=opts)
+    # Reading the agent's key makes the host wait for the agent object it fetches at boot.
+    agent = pulumi.Output.all(store.bucket_name, store.secret_arn, store.agent_key).apply(
+        lambda v: releases.aws_agent(settings, v[0], v[1]))
+    secret_arns: list[pulumi.Input[str]] = [store.secret_arn]
+
     database_host: pulumi.Output[str] | None = None
     if settings.database.enabled:
         db = settings.database
@@ -53,15 +66,16 @@ def build(settings: Settings) -> None:
             version=db.version, instance_class=settings.database_size, storage_gb=db.storage_gb,
             backup_retention_days=db.backup_retention_days, name=db.name, production=settings.production,
             final_snapshot_identifier=final_snapshot_identifier(settings), tags=tags), opts=opts)
-        role = AwsHostRole(name, AwsHostRoleArgs(secret_arns=[database.secret_arn], tags=tags), opts=opts)
-        instance_profile = role.instance_profile_name
+        secret_arns.append(database.secret_arn)
         database_host = database.address
         region = settings.resolved_region
-        user_data = pulumi.Output.all(database.address, database.port, database.secret_arn).apply(
+        user_data = pulumi.Output.all(database.address, database.port, database.secret_arn, agent).apply(
             lambda v: render_user_data(settings, DatabaseLink(
-                host=v[0], port=int(v[1]), name=db.name, user=db.name, secret_arn=v[2], region=region)))
+                host=v[0], port=int(v[1]), name=db.name, user=db.name, secret_arn=v[2], region=region), v[3]))
     else:
-        user_data = pulumi.Output.from_input(render_user_data(settings, None))
+        user_data = agent.apply(lambda a: render_user_data(settings, None, a))
+    role = AwsHostRole(name, AwsHostRoleArgs(secret_arns=secret_arns, object_arns=[store.object_arn], tags=tags), opts=opts)
+    instance_profile: pulumi.Output[str] | None = role.instance_profile_name
 
     if settings.balanced:
         from stacks import aws_balanced
@@ -80,9 +94,10 @@ def build(settings: Settings) -> None:
     console = pulumi.Output.concat(
         "aws ec2 get-console-output --latest --output text --region ", settings.resolved_region, " --instance-id ", host.id)
     readiness = Readiness(name, ReadinessArgs(
-        address=host.public_ip, host_id=host.id, domain=settings.domain, database=settings.database.enabled,
+        address=host.public_ip, host_id=host.id, domain=settings.domain,
+        release_id=release.manifest.id, health_path=settings.app.health_path,
         logs=pulumi.Output.all(host.public_ip, console).apply(lambda v: common.logs_hint(settings, v[0], v[1])),
-        after=[host]))
+        after=[host, store.pointer]))
 
     address = AwsPublicAddress(name, AwsPublicAddressArgs(host_id=host.id, after=[readiness], tags=tags), opts=opts)
     common.export_outputs(settings, address.ip, database_host,

@@ -60,6 +60,7 @@ BENIGN_LINES = [
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGk4cW5rZ0bWFpbCBleGFtcGxl deploy@example",
     "-----BEGIN PUBLIC KEY-----",
     "https://deb.debian.org/debian bookworm main",
+    '"arn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod-app-secrets-AbCdEf",',
 ]
 
 

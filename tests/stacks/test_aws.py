@@ -28,6 +28,15 @@ def build(run, stack: str = "test", **config) -> Program:
     return run(lambda: aws_stack.build(settings), stack=stack)
 
 
+def readiness(program: Program):
+    return next(c for c in program.of_type("command:local:Command") if c.name.endswith("-healthz"))
+
+
+def release_id(program: Program) -> str:
+    manifest = next(o for o in program.of_type("aws:s3/bucketObjectv2:BucketObjectv2") if o.name.endswith("-manifest"))
+    return json.loads(manifest.inputs["content"])["id"]
+
+
 def user_data(program: Program) -> str:
     encoded = program.one("aws:ec2/instance:Instance").inputs["userDataBase64"]
     return gzip.decompress(base64.b64decode(encoded)).decode()
@@ -74,13 +83,19 @@ def test_no_credentials_in_user_data(program: Program) -> None:
     assert find_secrets(text) == []
 
 
-def test_without_database_no_role_and_no_rds(run) -> None:
+def test_without_database_no_rds_and_the_role_reads_only_releases_and_app_secrets(run) -> None:
     program = build(run)
     assert not program.of_type("aws:rds/instance:Instance")
-    assert not program.of_type("aws:iam/role:Role")
-    assert "iamInstanceProfile" not in program.one("aws:ec2/instance:Instance").inputs
+    store_secret = program.one("aws:secretsmanager/secret:Secret").state["arn"]
+    bucket = program.one("aws:s3/bucket:Bucket").state["arn"]
+    policy = json.loads(program.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])
+    assert policy["Statement"] == [
+        {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": [store_secret]},
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": [f"{bucket}/test/*"]}]
+    assert program.one("aws:ec2/instance:Instance").inputs["iamInstanceProfile"] == \
+        program.one("aws:iam/instanceProfile:InstanceProfile").state["name"]
     assert "database_host" not in program.outputs
-    assert "--database" not in program.one("command:local:Command").inputs["create"]
+    assert "--database" not in readiness(program).inputs["create"]
 
 
 def test_rds_private_encrypted_backed_up_password_managed(run) -> None:
@@ -108,7 +123,8 @@ def test_postgres_only_from_the_web_security_group(run) -> None:
 def test_host_reads_the_secret_through_its_role(run) -> None:
     program = build(run, **DB)
     policy = json.loads(program.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])
-    assert policy["Statement"] == [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": [SECRET_ARN]}]
+    store_secret = program.one("aws:secretsmanager/secret:Secret").state["arn"]
+    assert policy["Statement"][0] == {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": [store_secret, SECRET_ARN]}
     profile = program.one("aws:iam/instanceProfile:InstanceProfile")
     assert program.one("aws:ec2/instance:Instance").inputs["iamInstanceProfile"] == profile.state["name"]
     text = user_data(program)
@@ -118,18 +134,20 @@ def test_host_reads_the_secret_through_its_role(run) -> None:
 
 def test_readiness_gates_the_elastic_ip(program: Program) -> None:
     instance = program.one("aws:ec2/instance:Instance")
-    check = program.one("command:local:Command")
+    check = readiness(program)
     assoc = program.one("aws:ec2/eipAssociation:EipAssociation")
     assert program.depends_on(check, instance)
     assert program.depends_on(assoc, check)
-    assert f"http://{INSTANCE_IP}/healthz" in check.inputs["create"]
-    assert check.inputs["triggers"] == [instance.id]
+    assert f"http://{INSTANCE_IP}/ " in check.inputs["create"] and f"--release {release_id(program)}" in check.inputs["create"]
+    assert check.inputs["triggers"] == [instance.id, release_id(program)]
+    pointer = next(o for o in program.of_type("aws:s3/bucketObjectv2:BucketObjectv2") if o.name.endswith("-desired"))
+    assert program.depends_on(check, pointer)
     assert assoc.inputs["instanceId"] == instance.id
 
 
-def test_readiness_checks_the_database_when_there_is_one(run) -> None:
-    create = build(run, **DB).one("command:local:Command").inputs["create"]
-    assert "--database" in create
+def test_readiness_uses_the_apps_health_path(run) -> None:
+    create = readiness(build(run, **DB, **{"launchpad:app": {"healthPath": "/healthz"}})).inputs["create"]
+    assert f"http://{INSTANCE_IP}/healthz " in create and "--lenient" not in create
 
 
 def test_nothing_is_deleted_before_its_replacement(program: Program) -> None:
@@ -145,7 +163,7 @@ def test_outputs(run) -> None:
         "operator_policy_arn": "arn:aws:iam::123456789012:policy/test-operator"}
     tls = build(run, **{"launchpad:domain": "rocket.example.com", "launchpad:email": "ops@example.com"})
     assert tls.outputs["url"] == "https://rocket.example.com/"
-    assert "--host rocket.example.com" in tls.one("command:local:Command").inputs["create"]
+    assert "--host rocket.example.com" in readiness(tls).inputs["create"]
 
 
 def test_not_production_nothing_protected(program: Program) -> None:
@@ -183,3 +201,49 @@ def test_policy_pack_would_catch_a_regression(run) -> None:
     tampered = [(t, n, {**p, "metadataOptions": {"httpTokens": "optional"}} if t == "aws:ec2/instance:Instance" else p, i)
                 for t, n, p, i in entries]
     assert [v.policy for v in check_resources(tampered)] == ["ec2-imdsv2-required"]
+
+
+# Releases (issue 10): the app ships from the stack's S3 bucket, secrets from Secrets Manager.
+
+def _with_app(run, app: Path, secret: str | None = None) -> Program:
+    raw = {**BASE, "launchpad:app": {"path": str(app), **({"secrets": {"SECRET_KEY": secret}} if secret else {})}}
+    settings = validate(raw, "test", frozenset({"launchpad:app"}) if secret else frozenset(),
+                        frozenset({"app.secrets.SECRET_KEY"}) if secret else None)
+    return run(lambda: aws_stack.build(settings), stack="test")
+
+
+def test_user_data_names_bucket_and_secret_only(run, tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "rocket.py").write_text("app = None  # MARKER-APP-BYTES\n")
+    program = _with_app(run, app, secret="s3cr3t-aws-Qw7")
+    text = user_data(program)
+    assert "MARKER-APP-BYTES" not in text and "s3cr3t-aws-Qw7" not in text and "app.tar.gz" not in text
+    bucket = program.one("aws:s3/bucket:Bucket").state["bucket"]
+    secret_arn = program.one("aws:secretsmanager/secret:Secret").state["arn"]
+    assert f"s3://{bucket}/test" in text and secret_arn in text and "aws-secretsmanager" in text
+    assert find_secrets(text) == []
+    version = program.one("aws:secretsmanager/secretVersion:SecretVersion")
+    assert json.loads(version.inputs["secretString"]) == {"SECRET_KEY": "s3cr3t-aws-Qw7"} and "secretString" in version.secret_inputs
+    holders = [r.name for r in program.resources if "s3cr3t-aws-Qw7" in json.dumps(r.inputs, default=str)]
+    assert holders == [version.name]
+
+
+def test_an_app_change_replaces_no_host(run, tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "rocket.py").write_text("app = 1\n")
+    first = _with_app(run, app)
+    (app / "rocket.py").write_text("app = 2\n")
+    second = _with_app(run, app)
+    for typ in ("aws:ec2/instance:Instance", "aws:iam/rolePolicy:RolePolicy", "aws:iam/instanceProfile:InstanceProfile",
+                "aws:s3/bucket:Bucket", "aws:ec2/eipAssociation:EipAssociation"):
+        assert first.one(typ).inputs == second.one(typ).inputs, typ
+    assert release_id(first) != release_id(second)
+    assert readiness(first).inputs["triggers"][1] != readiness(second).inputs["triggers"][1]
+
+
+def test_the_host_waits_for_the_agent_object(run) -> None:
+    program = build(run)
+    agent = next(o for o in program.of_type("aws:s3/bucketObjectv2:BucketObjectv2") if o.name.endswith("-agent"))
+    assert program.depends_on(program.one("aws:ec2/instance:Instance"), agent)
