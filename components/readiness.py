@@ -46,8 +46,10 @@ def python_command() -> str:
 
 
 def wait_command(address: str, domain: str | None, database: bool, timeout: int, logs: str,
-                 release: str | None = None, health_path: str | None = HEALTH_PATH) -> str:
-    args = [python_command(), "-m", "launchpad.wait", f"http://{address}{health_path or '/'}", "--timeout", str(timeout)]
+                 release: str | None = None, health_path: str | None = HEALTH_PATH, scheme: str = "http") -> str:
+    if scheme not in ("http", "https"):
+        raise ValueError(f"scheme {scheme!r}: expected http or https")
+    args = [python_command(), "-m", "launchpad.wait", f"{scheme}://{address}{health_path or '/'}", "--timeout", str(timeout)]
     if domain:
         args += ["--host", domain]
     if database:
@@ -77,6 +79,9 @@ class ReadinessArgs:
     """Wait for this release to be live (the X-Launchpad-Release header); a new id re-runs the check."""
     health_path: str | None = HEALTH_PATH
     """The app's health path (`app.healthPath`); None: GET / and any answer below 500 is healthy."""
+    scheme: str = "http"
+    """https where the address has a certificate of its own (Heroku's `*.herokuapp.com`), so an app
+    that redirects plain HTTP to HTTPS is checked as its users reach it."""
     after: Sequence[pulumi.Resource] = ()
     """What must be done before checking (e.g. the credentials' delivery). A component's own
     `depends_on` would not hold back its children, so the check itself waits on these."""
@@ -93,12 +98,13 @@ class Readiness(pulumi.ComponentResource):
         if args.timeout <= 0:
             raise ValueError(f"{name}: timeout is {args.timeout}; give the host some seconds (default {DEFAULT_TIMEOUT})")
         create = pulumi.Output.all(args.address, args.logs).apply(
-            lambda v: wait_command(v[0], args.domain, args.database, args.timeout, v[1], args.release_id, args.health_path))
+            lambda v: wait_command(v[0], args.domain, args.database, args.timeout, v[1], args.release_id, args.health_path,
+                                   args.scheme))
         triggers: list[pulumi.Input[str]] = [args.host_id]
         if args.release_id:
             triggers.append(args.release_id)
         self.command = command.local.Command(
             f"{name}-healthz", create=create, triggers=triggers,
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.after)))
-        self.url = pulumi.Output.concat("http://", args.address, args.health_path or "/")
+        self.url = pulumi.Output.concat(f"{args.scheme}://", args.address, args.health_path or "/")
         self.register_outputs({"url": self.url})

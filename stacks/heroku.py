@@ -110,12 +110,12 @@ def build(settings: Settings, work_dir: Path | None = None) -> None:
 
     logs = app.name.apply(lambda n: f"launchpad logs --stack {settings.stack}; heroku logs --app {n} --num 200; "
                                     f"heroku releases --app {n}")
-    # The app's own URL (a custom domain's DNS may not point at Heroku yet), until the new
-    # release answers its health path: X-Launchpad-Release names the build's release id.
+    # The app's own URL over HTTPS, as users reach it (a custom domain's DNS may not point at Heroku
+    # yet), until the new release answers its health path: X-Launchpad-Release names the build's release id.
     Readiness(name, ReadinessArgs(
         address=app.web_url.apply(_host), host_id=build_.build.id, release_id=source.release_id,
         health_path=p.health_path, database=settings.database.enabled and p.health_path is not None,
-        logs=logs, after=[formation]))
+        scheme="https", logs=logs, after=[formation]))
 
     url = pulumi.Output.from_input(f"https://{settings.domain}/") if settings.domain else app.web_url
     pulumi.export("url", url)

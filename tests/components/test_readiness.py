@@ -104,3 +104,10 @@ def test_the_generated_command_gates_on_a_real_server(status: int, database: str
     assert (out.returncode == 0) == passes, out.stderr
     if not passes:
         assert "did not become healthy" in out.stderr and "look at the logs" in out.stderr
+
+
+def test_https_where_the_address_has_its_own_certificate(run) -> None:
+    create = _readiness(run, address="rocket-a1b2c3d.herokuapp.com", scheme="https").one("command:local:Command").inputs["create"]
+    assert "-m launchpad.wait https://rocket-a1b2c3d.herokuapp.com/healthz" in create
+    with pytest.raises(ValueError, match="scheme 'ftp'"):
+        wait_command("192.0.2.1", None, False, 5, "", scheme="ftp")

@@ -140,7 +140,7 @@ def test_readiness_waits_for_the_new_release_on_the_apps_own_url(program: Progra
     host = web_url("rocket-test")[len("https://"):-1]
     release = program.one(BUILD).inputs["source"]["version"]
     # No app.healthPath: GET / and any answer below 500, from the release this build made.
-    assert f"-m launchpad.wait http://{host}/ " in create and "--lenient" in create
+    assert f"-m launchpad.wait https://{host}/ " in create and "--lenient" in create
     assert f"--release {release}" in create
     assert f"heroku logs --app {app_name('rocket-test')}" in create
 
