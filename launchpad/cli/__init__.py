@@ -2,6 +2,7 @@
 
 - render.py: `launchpad render`, `launchpad config-reference` (files for review)
 - local.py: `launchpad local up|down|status|logs` (any stack on this Linux machine)
+- ops.py: `launchpad status|logs|restart|reload|run|ssh` (day-2, every provider)
 - common.py: the `--stack` option, loading a stack's settings, the root check
 
 Top floor: imports down only (settings, renderers, the local runtime), never
@@ -12,12 +13,14 @@ from __future__ import annotations
 
 import typer
 
-from launchpad.cli import local, render
+from launchpad.cli import local, ops, render
 
 HELP = """The `launchpad` command: render a stack's host files, and run any stack on the local target.
 
     launchpad render [--stack dev] [--out DIR]
     launchpad local up|down|status|logs [--stack dev]
+    launchpad status|logs|restart|reload|ssh [--stack S]  (day-2, any provider)
+    launchpad run [--stack S] [-t] -- CMD...
     launchpad config-reference
 """
 
@@ -25,6 +28,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help=HELP)
 app.command()(render.render)
 app.command("config-reference")(render.config_reference)
 app.add_typer(local.app, name="local")
+ops.register(app)
 
 
 def main() -> None:
