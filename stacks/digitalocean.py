@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import pulumi
 
-from launchpad.render.bootstrap import render_user_data
+from launchpad.render.bootstrap import ADMIN_USER, render_user_data
+from components.digitalocean.access import DoAccess, DoAccessArgs
 from components.digitalocean.database import DoDatabase, DoDatabaseArgs
 from components.digitalocean.network import DoNetwork, DoNetworkArgs
 from components.digitalocean.public_address import DoPublicAddress, DoPublicAddressArgs
@@ -114,4 +115,9 @@ def build(settings: Settings) -> None:
         logs=host.public_ip.apply(lambda ip: common.logs_hint(settings, ip, console)), after=gate))
 
     address = DoPublicAddress(name, DoPublicAddressArgs(host_id=host.id, region=region, after=[readiness]))
-    common.export_outputs(settings, address.ip, database.private_host if database is not None else None)
+    # Day-2 access (launchpad ssh/run/logs) when adminCidrs opens SSH: the host key the droplet
+    # recorded at boot, checked under the enrollment MAC, pinned by the command.
+    access = (DoAccess(name, DoAccessArgs(address=host.public_ip, host_id=host.id, enroll_hex=store.enroll_hex,
+                                          domain=settings.domain)) if settings.ssh_open else None)
+    common.export_outputs(settings, address.ip, database.private_host if database is not None else None,
+                          access=access.access_output(ADMIN_USER, [("web", address.ip)]) if access is not None else None)

@@ -135,3 +135,36 @@ def test_aws_stack_reaches_its_host_only_through_the_endpoint(run) -> None:
     [ingress] = program.of_type(INGRESS)
     assert ingress.inputs["referencedSecurityGroupId"] == next(r for r in program.of_type(SG) if r.name == "test-eice").id
     assert program.outputs["access"]["hosts"][0]["instance_id"] == program.one("aws:ec2/instance:Instance").id
+
+
+def _do_stack(run, **extra):
+    from launchpad.settings import validate
+    from stacks import digitalocean as do_stack
+
+    config = {"launchpad:provider": "digitalocean", "launchpad:region": "fra1", **extra}
+    return run(lambda: do_stack.build(validate(config, "test")), stack="test")
+
+
+def test_do_stack_pins_the_recorded_host_key_and_opens_ssh_only_to_admins(run) -> None:
+    from pulumi_mocks import SSH_KEY
+
+    program = _do_stack(run, **{"launchpad:adminCidrs": ["203.0.113.7/32"], "launchpad:sshKeys": [SSH_KEY]})
+    commands = {r.name: r for r in program.of_type("command:local:Command")}
+    check, enroll = commands["test-host-key"], commands["test-enroll"]
+    assert check.inputs["environment"] == enroll.inputs["environment"]  # the same enrollment value
+    assert check.inputs["triggers"] == [program.one("digitalocean:index/droplet:Droplet").id]
+    assert program.outputs["access"] == {"transport": "ssh", "user": "ops", "host_key": SSH_HOST_KEY,
+                                         "hosts": [{"name": "web", "address": program.outputs["public_ip"]}]}
+    firewall = program.one("digitalocean:index/firewall:Firewall")
+    ssh_rules = [r for r in firewall.inputs["inboundRules"] if r.get("portRange") == "22"]
+    assert ssh_rules == [{"protocol": "tcp", "portRange": "22", "sourceAddresses": ["203.0.113.7/32"]}]
+    user_data = program.one("digitalocean:index/droplet:Droplet").inputs["userData"]
+    assert "PRIVATE KEY" not in user_data and SSH_HOST_KEY not in user_data  # nothing of the host key travels
+
+
+def test_do_stack_without_admin_cidrs_has_no_ssh_access(run) -> None:
+    program = _do_stack(run)
+    assert "access" not in program.outputs
+    assert "test-host-key" not in {r.name for r in program.of_type("command:local:Command")}
+    firewall = program.one("digitalocean:index/firewall:Firewall")
+    assert not [r for r in firewall.inputs["inboundRules"] if r.get("portRange") == "22"]
