@@ -24,7 +24,7 @@ from typing import Any
 
 from launchpad.providers import LOCAL
 from launchpad.render.bootstrap import render_user_data
-from launchpad.settings import Settings
+from launchpad.settings import ConfigError, Problem, Settings
 
 PASSWORD_ENV = "LAUNCHPAD_DB_PASSWORD"
 """The database password, from pulumi-random via the Pulumi program."""
@@ -61,6 +61,13 @@ def rehearsal(settings: Settings) -> Settings:
 
 
 def plan_for(settings: Settings) -> LocalPlan:
+    if settings.balanced:
+        # Refused rather than rehearsed on one machine: a single web machine would prove nothing of
+        # the balancer, the real-IP chain or a rolling release (issue 14, phase 2).
+        size = settings.hosts if settings.autoscale is None else settings.autoscale.min
+        raise ConfigError(settings.stack, [Problem("hosts", f"{size}: the local target does not boot several web machines "
+                                                            "behind its HAProxy balancer yet; rehearse with hosts: 1 (the cloud "
+                                                            "stacks build the balancer with hosts > 1)")])
     local = rehearsal(settings)
     database = DatabasePlan(local.database.version, local.database.name) if local.database.enabled else None
     return LocalPlan(stack=local.stack, app_unit=local.app.unix_name, domain=local.domain, database=database)
