@@ -12,11 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from launchpad.release.publish import Prepared, prepare
+from launchpad.release.publish import Prepared, build_dir, prepare
 from launchpad.render import release_host
-from launchpad.settings import PROJECT_ROOT, Settings
-
-BUILD_DIR = PROJECT_ROOT / ".launchpad" / "build"
+from launchpad.settings import Settings
 
 
 def secret_values(settings: Settings) -> dict[str, str]:
@@ -25,7 +23,7 @@ def secret_values(settings: Settings) -> dict[str, str]:
 
 
 def build(settings: Settings) -> Prepared:
-    return prepare(settings, BUILD_DIR / settings.stack, secret_values(settings))
+    return prepare(settings, build_dir(settings.stack), secret_values(settings))
 
 
 def health_host(settings: Settings) -> str:

@@ -5,7 +5,8 @@ Creates:
   with the rendered user-data and the stack's LocalPlan on standard input
   (launchpad/local_plan.py) and the database password, a secret, in its environment. It
   boots the web machine (and the PostgreSQL machine when the plan has a database) and
-  returns once /healthz answers through Nginx. On delete, `launchpad local down`.
+  returns once cloud-init is done (the bootstrap only: the app arrives as a release,
+  components/local/release.py). On delete, `launchpad local down`.
 
 The machine is replaced whenever the user-data changes, as a cloud host is. Two
 machines of one stack cannot coexist (they share a name and address), so unlike the

@@ -34,7 +34,7 @@ def deploy_command(python: str, stack: str) -> str:
 class LocalReleaseArgs:
     stack: str
     settings_json: str
-    """Settings as `launchpad deploy --settings -` reads them (launchpad/cli/release.py: settings_json)."""
+    """Settings as `launchpad deploy --settings -` reads them (launchpad/release/publish.py: settings_json)."""
     release_id: str
     """The manifest id the program computed: a new one rolls the release."""
     host_id: pulumi.Input[str]

@@ -39,10 +39,14 @@ def _planned(stack: str, plan_file: typer.FileText | None) -> tuple[local_plan.L
 @app.command("up")
 def up(stack: StackOpt = "dev",
        as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON when ready.")] = False,
-       deadline: Annotated[float, typer.Option(help="Seconds to wait for cloud-init and /healthz.")] = 900.0,
+       deadline: Annotated[float, typer.Option(help="Seconds to wait for cloud-init, then for the release to be live.")] = 900.0,
        prebake: Annotated[bool, typer.Option(help="Boot on a cached base that already holds the stack's apt packages (faster; less like a fresh host).")] = False,
        plan_file: Annotated[typer.FileText | None, typer.Option("--plan", metavar="FILE", help="Boot the user-data and plan `pulumi up` rendered (JSON; '-' reads standard input) instead of rendering Pulumi.<stack>.yaml.")] = None) -> None:
-    """Boot the stack's machine(s) and return when /healthz answers through Nginx."""
+    """Boot the stack's machine(s), then roll the app's release and return once it is live.
+
+    On a running machine whose user-data is unchanged only the release rolls (no reboot). With
+    `--plan` (`pulumi up`) it boots only: the program's release step deploys.
+    """
     need_root()
     plan, user_data = _planned(stack, plan_file)
     started = time.monotonic()
@@ -52,6 +56,11 @@ def up(stack: StackOpt = "dev",
     except (machine.MachineError, TimeoutError) as err:
         typer.echo(f"launchpad local up: stack {stack} did not become ready:\n{err}", err=True)
         raise typer.Exit(1) from None
+    if plan_file is None:
+        from launchpad.cli.release import deploy_release
+
+        result = deploy_release(load_settings(stack), deadline, as_json)
+        typer.echo(f"release {result['release']} live ({result['live_after_s']:.1f} s after publishing)", err=as_json)
     if as_json:
         typer.echo(st.to_json())
     else:

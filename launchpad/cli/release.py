@@ -122,8 +122,3 @@ def rollback(stack: StackOpt = "dev",
         typer.echo(f"launchpad rollback: stack {stack}: {err}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"release {live.release} live again on stack {stack} in {time.monotonic() - started:.1f} s")
-
-
-def settings_json(settings: Settings) -> str:
-    """What `deploy --settings -` reads: the validated settings, secret values masked."""
-    return settings.model_dump_json(by_alias=True, exclude={"stack"})

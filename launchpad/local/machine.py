@@ -63,6 +63,9 @@ class MachineSpec:
     filesystem (owner root) before every boot. This is how secrets reach a local
     machine without going through user-data (which cloud-init keeps readable
     under /var/lib/cloud)."""
+    binds: list[tuple[str, str, bool]] = field(default_factory=list)
+    """Host folders mounted into the machine: (host path, machine path, read-only). The
+    release store goes in read-only, the shared pip wheel cache read-write."""
 
 
 def status(name: str) -> MachineState | None:
@@ -71,8 +74,9 @@ def status(name: str) -> MachineState | None:
     return records.load(name)
 
 
-def nspawn_argv(st: MachineState) -> list[str]:
+def nspawn_argv(st: MachineState, binds: Sequence[tuple[str, str, bool]] = ()) -> list[str]:
     """The command line the supervisor boots (recorded in state.json)."""
+    mounts = [f"--bind-ro={host}:{inside}" if read_only else f"--bind={host}:{inside}" for host, inside, read_only in binds]
     return [
         "systemd-nspawn",
         "--directory", st.rootfs,
@@ -91,6 +95,7 @@ def nspawn_argv(st: MachineState) -> list[str]:
         "--timezone=off",
         # No terminal: nspawn copies the console to its stdout (console.log).
         "--console=read-only",
+        *mounts,
     ]
 
 
@@ -112,6 +117,9 @@ def _validate_spec(spec: MachineSpec) -> None:
         raise ValueError(f"instance_id {spec.instance_id!r} is not valid: use letters, digits, '.', '_', '-' (max 128)")
     for path in spec.files:
         rootfs.safe_machine_path(Path("/"), path)
+    for host, inside, _ in spec.binds:
+        if not (host.startswith("/") and inside.startswith("/")) or ":" in host + inside or not Path(host).is_dir():
+            raise ValueError(f"bind {host!r} -> {inside!r}: expected an existing absolute host folder and an absolute machine path, no ':'")
 
 
 def _new_state(spec: MachineSpec, base: Path) -> MachineState:
@@ -178,7 +186,7 @@ def up(spec: MachineSpec, progress: Progress = print, cache_dir: Path = DEFAULT_
             rootfs.seed(st, spec.user_data, spec.files)
             net.ensure_link(st.netns, st.interface, IPv4Network(st.subnet))
             st.started_at = records.now()
-            records.save_state(st, nspawn_argv(st))
+            records.save_state(st, nspawn_argv(st, spec.binds))
             apply_host_network()
             records.clear_runtime(Path(st.state_dir))
             _start_supervisor(st)

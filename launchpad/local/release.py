@@ -24,7 +24,7 @@ from typing import Any
 from launchpad import wait
 from launchpad.local import machine, records
 from launchpad.release.manifest import Manifest, Pointer
-from launchpad.release.publish import Prepared, prepare, publish
+from launchpad.release.publish import Prepared, build_dir, prepare, publish
 from launchpad.release.store import DirStore
 
 STORE_IN_MACHINE = "/var/lib/launchpad/store"
@@ -136,8 +136,9 @@ def deploy(settings: Any, secrets: Mapping[str, str], address: str, deadline_s: 
     stack = settings.stack
     store = DirStore(store_dir(stack))
     started = time.monotonic()
-    # Built straight into the store: artifacts/<sha256>.tar.gz is where the agent looks.
-    prepared = prepare(settings, store.root, secrets)
+    # Built where `pulumi up` builds it too (an unchanged app is not packed twice), then copied
+    # into the store's artifacts/<sha256>.tar.gz, where the agent looks.
+    prepared = prepare(settings, build_dir(stack), secrets)
     art = prepared.artifact
     progress(f"release {prepared.manifest.id}: artifact {art.sha256[:12]} ({art.bytes / 1e6:.1f} MB, {art.files} files, "
              f"deps {art.deps} {art.deps_hash}) built in {time.monotonic() - started:.1f} s")

@@ -25,7 +25,8 @@ import yaml
 from launchpad import wait
 from launchpad.database_url import database_url
 from launchpad.local import machine, records
-from launchpad.local_plan import PASSWORD_ENV, LocalPlan, plan_for, user_data_for
+from launchpad.local import release as local_release
+from launchpad.local_plan import PASSWORD_ENV, LocalPlan, plan_for, rehearsal, user_data_for
 from launchpad.render.bootstrap import SECRETS_ENV
 from launchpad.render.postgres import PASSWORD_FILE, render_postgres_user_data
 from launchpad.settings import Settings
@@ -94,15 +95,26 @@ def _packages(user_data: str) -> list[str]:
     return [str(p) for p in (yaml.safe_load(user_data).get("packages") or [])]
 
 
-def up(settings: Settings, progress: Progress = print, deadline_s: float = 900.0, prebake: bool = False) -> StackStatus:
-    """Any stack's settings, booted on the local target (see launchpad.local_plan.rehearsal)."""
-    return boot(plan_for(settings), user_data_for(settings), progress, deadline_s, prebake)
+def up(settings: Settings, progress: Progress = print, deadline_s: float = 900.0, prebake: bool = False,
+       release: bool = True) -> StackStatus:
+    """Any stack's settings on the local target (see launchpad.local_plan.rehearsal): the machines
+    booted, then (`release`) the app's release published and live. Secret values: the stack's
+    readable `app.secrets` and every LAUNCHPAD_SECRET_<NAME> in the environment."""
+    st = boot(plan_for(settings), user_data_for(settings), progress, deadline_s, prebake)
+    if release and st.address:
+        from launchpad.local import release as local_release
+        from launchpad.release.publish import stack_secrets
+
+        local_release.deploy(rehearsal(settings), stack_secrets(settings), st.address, deadline_s, progress)
+    return st
 
 
 def boot(plan: LocalPlan, user_data: str, progress: Progress = print, deadline_s: float = 900.0,
          prebake: bool = False) -> StackStatus:
-    """Boots the stack's machines on `user_data`; returns once /healthz answers through Nginx
-    (with a database: answers `"database": "ok"`, as the cloud stacks' readiness requires).
+    """Boots the stack's machines on `user_data` (the bootstrap only); returns once cloud-init
+    is done. The app arrives as a release (launchpad/local/release.py): the web machine sees
+    the stack's store folder read-only and shares the host's pip wheel cache. A running
+    machine with the same user-data is left as it is (no reboot, no replacement).
 
     `prebake` boots on a cached base layer that already holds the cloud-config's apt
     packages: faster, but less like a fresh cloud host, so it is off by default.
@@ -123,7 +135,9 @@ def boot(plan: LocalPlan, user_data: str, progress: Progress = print, deadline_s
     # Without a Secrets Manager ARN the database changes nothing in user-data (its URL
     # arrives in SECRETS_ENV), so the web machine boots at once and cloud-init starts.
     stage(f"boot {web}")
-    web_state = machine.up(machine.MachineSpec(web, user_data, _instance_id(user_data)), progress=stage,
+    read_only, read_write = local_release.binds(stack)
+    mounts = [(str(h), m, True) for h, m in read_only] + [(str(h), m, False) for h, m in read_write]
+    web_state = machine.up(machine.MachineSpec(web, user_data, _instance_id(user_data), binds=mounts), progress=stage,
                            replace=machine.status(web) is not None, extra_packages=baked(user_data))
     if plan.database is not None:
         # The database admits the web machine's address, known only now.
@@ -141,14 +155,8 @@ def boot(plan: LocalPlan, user_data: str, progress: Progress = print, deadline_s
         machine.wait_cloud_init(db, deadline_s)
     stage("cloud-init")
     machine.wait_cloud_init(web, deadline_s)
-    if plan.database is not None:
-        # The unit may have started before the env file existed; pick it up.
-        machine.run(web, ["systemctl", "restart", f"{plan.app_unit}.service"])
-    health = url_for(web_state.address) + HEALTH_PATH
-    stage(f"health {health}" + (f" (Host: {plan.domain})" if plan.domain else ""))
-    wait.until_healthy(health, plan.domain, database=plan.database is not None, timeout=deadline_s,
-                       interval=HEALTH_INTERVAL_S, logs=f"sudo launchpad local logs --stack {stack}")
-    stage(f"ready: {url_for(web_state.address)}")
+    # The agent merges SECRETS_ENV (DATABASE_URL) into every release's environment when it deploys.
+    stage(f"bootstrap done: {url_for(web_state.address)}")
     return status_of(plan)
 
 

@@ -24,6 +24,8 @@ from launchpad.release.artifact import Artifact, build
 from launchpad.release.manifest import Manifest, Pointer, Secrets, new_manifest, secrets_version
 from launchpad.release.store import Store
 
+from launchpad.settings import PROJECT_ROOT
+
 if TYPE_CHECKING:
     from launchpad.settings import Settings
 
@@ -32,6 +34,19 @@ SECRET_ENV_PREFIX = "LAUNCHPAD_SECRET_"
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 MASKED = "**********"
 """How pydantic's SecretStr serialises: a secret that did not travel with the settings JSON."""
+
+
+BUILD_ROOT = PROJECT_ROOT / ".launchpad" / "build"
+"""Where artifacts are built, per stack (git-ignored); the stamp cache there spares re-packing."""
+
+
+def build_dir(stack: str) -> Path:
+    return BUILD_ROOT / stack
+
+
+def settings_json(settings: Settings) -> str:
+    """The validated settings as `launchpad deploy --settings -` reads them: secret values masked."""
+    return settings.model_dump_json(by_alias=True, exclude={"stack"})
 
 
 class SecretsMissing(ValueError):

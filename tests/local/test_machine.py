@@ -24,3 +24,12 @@ def test_status_of_a_missing_machine_is_none(tmp_path: Path, monkeypatch: pytest
     assert machine.status("nothing") is None
     assert machine.list_machines() == []
     machine.down("nothing")  # no-op, no error
+
+
+def test_binds_mount_the_store_read_only_and_the_pip_cache_read_write(tmp_path: Path) -> None:
+    argv = machine.nspawn_argv(_state(), [("/var/lib/launchpad/stacks/dev/store", "/var/lib/launchpad/store", True),
+                                          ("/var/cache/launchpad/pip", "/var/cache/launchpad/pip", False)])
+    assert "--bind-ro=/var/lib/launchpad/stacks/dev/store:/var/lib/launchpad/store" in argv
+    assert "--bind=/var/cache/launchpad/pip:/var/cache/launchpad/pip" in argv
+    with pytest.raises(ValueError, match="bind"):
+        machine.up(machine.MachineSpec("web", "#cloud-config\n", "i-1", binds=[(str(tmp_path / "missing"), "/x", True)]))

@@ -9,6 +9,7 @@ import yaml
 
 from launchpad import local_plan, wait
 from launchpad.local import machine
+from launchpad.local import release as local_release
 from launchpad.local import stack
 from launchpad.settings import validate
 
@@ -19,17 +20,24 @@ def booted(monkeypatch: pytest.MonkeyPatch, tmp_path) -> list[dict[str, Any]]:
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(stack, "STACKS_DIR", tmp_path)
     monkeypatch.setattr(machine, "ensure_base", lambda **_: tmp_path)
-    monkeypatch.setattr(machine, "status", lambda name: None)
+    booted_states: dict[str, machine.MachineState] = {}
+    monkeypatch.setattr(machine, "status", lambda name: booted_states.get(name))
     monkeypatch.setattr(machine, "allow", lambda *a: calls.append({"allow": a}))
     monkeypatch.setattr(machine, "run", lambda *a, **k: calls.append({"run": a, **k}))
     monkeypatch.setattr(machine, "wait_cloud_init", lambda *a: None)
     monkeypatch.setattr(wait, "until_healthy", lambda *a, **k: calls.append({"health": a, **k}) or 0.1)
+    monkeypatch.setattr(local_release, "store_dir", lambda name: tmp_path / name / "store")
+    monkeypatch.setattr(local_release, "PIP_CACHE", tmp_path / "pip")
+    monkeypatch.setattr(local_release, "deploy", lambda settings, secrets, address, *a, **k: calls.append(
+        {"deploy": settings.stack, "address": address, "secrets": dict(secrets)}))
 
     def up(spec: machine.MachineSpec, **kwargs: Any) -> machine.MachineState:
         calls.append({"spec": spec, **kwargs})
-        return machine.MachineState(name=spec.name, instance_id=spec.instance_id, address=f"10.213.0.{len(calls) * 4 + 2}",
-                                    host_address="10.213.0.1", subnet="10.213.0.0/30", interface="lp-x", netns="n",
-                                    state_dir="/x", rootfs="/x/rootfs", base="/b", state="running")
+        state = machine.MachineState(name=spec.name, instance_id=spec.instance_id, address=f"10.213.0.{len(calls) * 4 + 2}",
+                                     host_address="10.213.0.1", subnet="10.213.0.0/30", interface="lp-x", netns="n",
+                                     state_dir="/x", rootfs="/x/rootfs", base="/b", state="running")
+        booted_states[spec.name] = state
+        return state
     monkeypatch.setattr(machine, "up", up)
     return calls
 
@@ -38,13 +46,24 @@ def specs(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [c for c in calls if "spec" in c]
 
 
-def test_boot_boots_exactly_the_user_data_it_is_given(booted: list[dict[str, Any]]) -> None:
+def test_boot_boots_exactly_the_user_data_it_is_given(booted: list[dict[str, Any]], tmp_path) -> None:
     user_data = "#cloud-config\npackages: [nginx]\n"
     stack.boot(local_plan.LocalPlan("t", "rocket", domain="rocket.test"), user_data, progress=lambda _: None)
     (web,) = specs(booted)
     assert web["spec"].name == "lp-t" and web["spec"].user_data == user_data
-    [health] = [c for c in booted if "health" in c]
-    assert health["health"] == ("http://10.213.0.6/healthz", "rocket.test") and health["database"] is False
+    # The bootstrap only: the app arrives as a release, from the store seen read-only inside.
+    assert web["spec"].binds == [(str(tmp_path / "t" / "store"), "/var/lib/launchpad/store", True),
+                                 (str(tmp_path / "pip"), str(tmp_path / "pip"), False)]
+    assert not [c for c in booted if "health" in c or "deploy" in c]
+
+
+def test_up_rolls_the_release_with_the_environments_secrets(booted: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAUNCHPAD_SECRET_SECRET_KEY", "from-env")
+    stack.up(validate({}, "t"), progress=lambda _: None)
+    [deploy] = [c for c in booted if "deploy" in c]
+    assert deploy == {"deploy": "t", "address": "10.213.0.6", "secrets": {"SECRET_KEY": "from-env"}}
+    stack.up(validate({}, "t"), progress=lambda _: None, release=False)
+    assert len([c for c in booted if "deploy" in c]) == 1
 
 
 def test_prebake_boots_each_machine_on_its_own_packages(booted: list[dict[str, Any]]) -> None:
@@ -68,11 +87,10 @@ def test_database_admits_the_web_machine_and_password_stays_out_of_user_data(boo
     assert len(password) >= 24 and password not in web["spec"].user_data and password not in db["spec"].user_data
     assert {"allow": ("lp-t", "lp-t-db", 5432)} in booted
     assert "host app app 10.213.0.6/32 scram-sha-256" in db["spec"].user_data
-    # The app gets the URL in a root-only file, and is healthy only when it reaches the database.
+    # The app gets the URL in a root-only file, which the agent merges into every release's environment.
     [env] = [c for c in booted if "run" in c and "input" in c]
     assert env["input"].startswith("DATABASE_URL=postgresql://app:") and "@10.213.0.10:5432/app" in env["input"]
-    [health] = [c for c in booted if "health" in c]
-    assert health["database"] is True
+    assert [c["deploy"] for c in booted if "deploy" in c] == ["t"]
 
 
 def test_the_password_from_pulumi_wins(booted: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> None:

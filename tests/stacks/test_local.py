@@ -24,6 +24,10 @@ def machine_of(program: Program):
     return next(c for c in program.of_type(COMMAND) if c.name == "web-machine")
 
 
+def release_of(program: Program):
+    return next(c for c in program.of_type(COMMAND) if c.name == "web-release")
+
+
 def readiness_of(program: Program):
     return next(c for c in program.of_type(COMMAND) if c.name == "web-healthz")
 
@@ -51,10 +55,13 @@ def test_readiness_and_outputs_are_the_clouds(run) -> None:
     _, program = build(run)
     machine, readiness = machine_of(program), readiness_of(program)
     assert program.one("launchpad:checks:Readiness").name == "web"
-    assert f"http://{LOCAL_IP}/healthz" in readiness.inputs["create"] and "-m launchpad.wait" in readiness.inputs["create"]
+    release = release_of(program)
+    assert f"http://{LOCAL_IP}/ " in readiness.inputs["create"] and "-m launchpad.wait" in readiness.inputs["create"]
     assert "--database" not in readiness.inputs["create"] and "--host" not in readiness.inputs["create"]
-    assert readiness.inputs["triggers"] == [machine.id]  # a replaced machine is checked again
-    assert program.depends_on(readiness, machine)
+    rid = release.inputs["triggers"][0]
+    assert f"--release {rid}" in readiness.inputs["create"]
+    assert readiness.inputs["triggers"] == [machine.id, rid]  # a replaced machine, or a new release, is checked again
+    assert program.depends_on(readiness, machine) and program.depends_on(readiness, release)
     assert program.outputs == {"url": f"http://{LOCAL_IP}/", "public_ip": LOCAL_IP}
 
 
@@ -81,7 +88,7 @@ def test_database_password_comes_from_pulumi_random_as_a_secret(run) -> None:
     assert program.depends_on(machine, password)
     assert "database_host" in program.outputs
     assert local_plan.decode(machine.inputs["stdin"])[1].database == local_plan.DatabasePlan("15", "app")
-    assert "--database" in readiness_of(program).inputs["create"]
+    assert program.depends_on(release_of(program), machine)
     # The password travels in the command's environment, never in user-data, stdin or the command line.
     assert machine.inputs["environment"] == {local_plan.PASSWORD_ENV: DB_PASSWORD}
     for text in (render_user_data(settings), machine.inputs["create"], machine.inputs["stdin"]):
@@ -91,3 +98,27 @@ def test_database_password_comes_from_pulumi_random_as_a_secret(run) -> None:
 def test_production_protects_the_database_password(run) -> None:
     _, program = build(run, {"launchpad:database": {"enabled": True}, "launchpad:production": True}, stack="prod")
     assert program.one(PASSWORD).protect
+
+
+def test_an_app_change_rolls_a_release_and_keeps_the_machine(run, tmp_path) -> None:
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "rocket.py").write_text("app = 1\n")
+    _, before = build(run, {"launchpad:app": {"path": str(app)}})
+    (app / "rocket.py").write_text("app = 2\n")
+    _, after = build(run, {"launchpad:app": {"path": str(app)}})
+    assert machine_of(before).inputs == machine_of(after).inputs
+    assert release_of(before).inputs["triggers"][0] != release_of(after).inputs["triggers"][0]
+    assert release_of(after).inputs["create"].endswith("-m launchpad.cli deploy --stack dev --settings - --json")
+
+
+def test_secrets_reach_the_release_step_as_secret_environment_only(run) -> None:
+    settings = validate({"launchpad:provider": "local", "launchpad:app": {"secrets": {"SECRET_KEY": "s3cr3t-local-9"}}}, "dev",
+                        frozenset({"launchpad:app"}), frozenset({"app.secrets.SECRET_KEY"}))
+    program = run(lambda: local_stack.build(settings), stack="dev")
+    release = release_of(program)
+    assert release.inputs["environment"] == {"LAUNCHPAD_SECRET_SECRET_KEY": "s3cr3t-local-9"}
+    assert "environment" in release.secret_inputs
+    assert "s3cr3t-local-9" not in release.inputs["stdin"] and "s3cr3t-local-9" not in render_user_data(settings)
+    holders = [r.name for r in program.resources if "s3cr3t-local-9" in str(r.inputs)]
+    assert holders == ["web-release"]

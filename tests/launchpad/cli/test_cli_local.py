@@ -30,6 +30,10 @@ def booted(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
         return local_stack.StackStatus(plan.stack, "running", "http://10.213.0.2/", "10.213.0.2", plan.domain, None, ["lp-dev"])
 
     monkeypatch.setattr(cli_local.local_stack, "boot", boot)
+    # By hand, `local up` then rolls the release (launchpad/cli/release.py); stubbed here.
+    from launchpad.cli import release as cli_release
+    monkeypatch.setattr(cli_release, "deploy_release", lambda settings, deadline, as_json=False: calls.append(
+        {"deploy": settings.stack}) or {"release": "0123456789ab", "live_after_s": 1.0})
     return calls
 
 
@@ -51,9 +55,11 @@ def test_without_a_plan_the_stack_file_is_rendered(booted: list[dict[str, Any]],
     result = invoke("local", "up", "--stack", "dev")
     assert result.exit_code == 0, result.output
     settings = load_from_file("dev")
-    [call] = booted
+    call, deploy = booted
     assert call["plan"] == local_plan.plan_for(settings)
     assert call["user_data"] == local_plan.user_data_for(settings)
+    assert deploy == {"deploy": "dev"}  # then the release rolls; with --plan (pulumi up) it does not
+    assert "release 0123456789ab live" in result.stdout
     assert "stack dev ready in" in result.stdout and "curl http://10.213.0.2/" in result.stdout
 
 
