@@ -35,10 +35,11 @@ def final_snapshot_identifier(settings: Settings) -> str:
 
 
 def build(settings: Settings) -> None:
-    import pulumi_aws as aws
+    from stacks.aws_provider import provider as stack_provider
 
-    # Launchpad's `region` decides; `aws:profile`, if set, still picks the credentials.
-    provider = aws.Provider("aws", region=settings.resolved_region, profile=pulumi.Config("aws").get("profile"))
+    # Launchpad's `region` decides; every other `aws:*` key of the stack (assumeRoles,
+    # allowedAccountIds, defaultTags, profile, ...) reaches the provider: stacks/aws_provider.py.
+    provider = stack_provider(settings)
     opts = pulumi.ResourceOptions(providers={"aws": provider})
     tags = common.aws_tags(settings)
     name = settings.stack
