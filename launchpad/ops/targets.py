@@ -4,8 +4,9 @@ argv to run from the laptop or CI runner.
 - AwsTarget (EC2 Instance Connect Endpoint): `ssh` through `aws ec2-instance-connect
   open-tunnel` (IAM `OpenTunnel`, to one instance id, inside the stack's VPC) with a
   throwaway key pushed by `send-ssh-public-key` (IAM `SendSSHPublicKey`, valid 60 s).
-  The host key is the one the instance printed on its serial console at boot
-  (`get-console-output`, IAM `GetConsoleOutput`), pinned per instance id.
+  The host key is the one sshd's start printed on the instance's serial console at boot
+  (`get-console-output`, IAM `GetConsoleOutput`; launchpad/render/access.py), pinned per
+  instance id.
 - SshTarget (DigitalOcean): plain `ssh` to the admin user from `adminCidrs`; the host
   key is the one the droplet recorded at boot and `pulumi up` checked under the stack's
   enrollment MAC (launchpad/ops/host_key.py), pinned from the `access` output (never
@@ -178,7 +179,7 @@ def console_host_key(console: str, host: HostRef) -> str:
         if found:
             return found.group(1)
     raise OpsError(f"the console of {host.instance_id} shows no SSH host keys yet: the host prints them at the end "
-                   "of every boot (launchpad-host-keys.service); wait until `launchpad status` sees it up, then retry")
+                   "of every boot, when sshd starts; wait a minute after a (re)boot and retry")
 
 
 @dataclass(frozen=True)

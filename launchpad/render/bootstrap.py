@@ -109,7 +109,10 @@ def default_agent(settings: Settings) -> dict[str, Any]:
 
 
 def render_firewall(settings: Settings) -> str:
-    return render_template("nftables.conf.j2", admin_cidrs=settings.admin_cidrs, tls=settings.tls)
+    from launchpad.render import access  # noqa: PLC0415 - access builds on this module's HostFile
+
+    return render_template("nftables.conf.j2", admin_cidrs=[*settings.admin_cidrs, *access.ssh_sources(settings.provider)],
+                           tls=settings.tls)
 
 
 def _packages(settings: Settings, database: DatabaseLink | None, agent: Mapping[str, Any]) -> list[str]:
@@ -161,6 +164,8 @@ def host_files(settings: Settings, database: DatabaseLink | None = None,
                 port=database.port, name=database.name, env_file=SECRETS_ENV), "0700"),
             HostFile("/etc/systemd/system/launchpad-secrets.service", render_template("secrets.service.j2", app=app)),
         ]
+    from launchpad.render import access  # noqa: PLC0415 - day-2 access (launchpad ssh/run/logs) on AWS
+    files += access.host_files(settings.provider)
     # Last: the bootstrap script it carries runs after every other file is in place.
     return files + release_host.release_host_files(
         app, agent, tls=settings.tls, cert_dir=certificate_dir(settings.domain) if settings.domain else "",

@@ -76,6 +76,9 @@ def machine_up(settings: Settings) -> Iterator[local_stack.StackStatus]:
     os.environ["LAUNCHPAD_SECRET_API_TOKEN"] = SECRET
     try:
         status = local_stack.up(settings, progress=print)
+    except BaseException:
+        local_stack.down(STACK, progress=print)  # a failed up leaves nothing behind either
+        raise
     finally:
         os.environ.pop("LAUNCHPAD_SECRET_API_TOKEN", None)
     fact(f"ops e2e: stack {STACK} ready in {time.monotonic() - started:.1f} s")

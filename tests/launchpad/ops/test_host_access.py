@@ -12,13 +12,32 @@ from launchpad.render import access
 def test_aws_host_files() -> None:
     files = {f.path: f for f in access.host_files("aws")}
     assert set(files) == {"/usr/local/sbin/launchpad-eic-keys", "/etc/ssh/sshd_config.d/launchpad-eic.conf",
-                          "/etc/systemd/system/launchpad-host-keys.service"}
+                          "/etc/systemd/system/ssh.service.d/launchpad-host-key-console.conf"}
     assert files["/usr/local/sbin/launchpad-eic-keys"].mode == "0755"
     assert "AuthorizedKeysCommand /usr/local/sbin/launchpad-eic-keys %u" in files["/etc/ssh/sshd_config.d/launchpad-eic.conf"].content
-    unit = files["/etc/systemd/system/launchpad-host-keys.service"].content
-    assert "-----BEGIN SSH HOST KEY KEYS-----" in unit and "TTYPath=/dev/console" in unit
+    dropin = files["/etc/systemd/system/ssh.service.d/launchpad-host-key-console.conf"].content
+    assert "ExecStartPost=-" in dropin and "-----BEGIN SSH HOST KEY KEYS-----" in dropin and "> /dev/console" in dropin
     assert access.host_files("digitalocean") == [] and access.host_files("local") == []
-    assert access.units_to_enable("aws") == ["launchpad-host-keys.service"]
+
+
+def test_host_firewall_admits_ssh_from_the_endpoint_subnet_on_aws_only() -> None:
+    from components.aws.network import PUBLIC_CIDR
+    from launchpad.render.bootstrap import render_firewall
+    from launchpad.settings import validate
+
+    assert access.AWS_EICE_CIDR == PUBLIC_CIDR  # where the stack puts the endpoint (components/aws/access.py)
+    aws = render_firewall(validate({"launchpad:provider": "aws"}, "prod"))
+    assert f"ip saddr {PUBLIC_CIDR} tcp dport 22 accept" in aws
+    assert "dport 22" not in render_firewall(validate({"launchpad:provider": "digitalocean"}, "staging"))
+
+
+def test_aws_user_data_carries_the_access_files() -> None:
+    from launchpad.render.bootstrap import host_files
+    from launchpad.settings import validate
+
+    paths = {f.path for f in host_files(validate({"launchpad:provider": "aws"}, "prod"))}
+    assert "/usr/local/sbin/launchpad-eic-keys" in paths
+    assert "/usr/local/sbin/launchpad-eic-keys" not in {f.path for f in host_files(validate({"launchpad:provider": "local"}, "dev"))}
 
 
 def _eic(tmp_path, listing: str, user: str = "ops") -> list[str]:
