@@ -63,8 +63,49 @@ def load_from_file(stack: str, root: Path = PROJECT_ROOT) -> Settings:
     if not path.is_file():
         known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
         raise ConfigError(stack, [Problem(path.name, f"no such file for stack {stack!r}{suggest(stack, known)}; stacks here: {', '.join(known) or 'none'}")])
-    data = yaml.safe_load(path.read_text()) or {}
+    data = _parse(stack, path) or {}
+    if not isinstance(data, Mapping):
+        raise ConfigError(stack, [Problem(path.name, f"must be a mapping with a 'config' key, not a {type(data).__name__}")])
     raw = data.get("config") or {}
     if not isinstance(raw, Mapping):
         raise ConfigError(stack, [Problem("config", f"{path.name}: 'config' must be a mapping of keys to values")])
     return validate(raw, stack)
+
+
+def _parse(stack: str, path: Path) -> Any:
+    """The stack file's YAML; a syntax error becomes one problem at `file:line:column`, with the line shown."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line, column = data.count(b"\n", 0, err.start), err.start - (data.rfind(b"\n", 0, err.start) + 1)
+        where = f"{path.name}:{line + 1}:{column + 1}"
+        raise ConfigError(stack, [Problem(where, f"is not UTF-8 text: byte {data[err.start]:#04x} ({err.reason}); "
+                                                 "save the file as UTF-8")]) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as err:
+        lines = text.splitlines()
+        mark, what = err.problem_mark or err.context_mark, err.problem or err.context or "not valid YAML"
+        if err.context and err.problem:
+            started = err.context_mark
+            if started is not None and (mark is None or mark.line >= len(lines) or not lines[mark.line].strip()):
+                # Ran off the end (an unclosed quote or bracket): point where it opened.
+                mark, what = started, f"{err.problem} ({err.context} that starts here)"
+            else:
+                what += f" ({err.context})"
+        if mark is None:
+            raise ConfigError(stack, [Problem(path.name, f"not valid YAML: {what}")]) from None
+        raise ConfigError(stack, [_at(path, lines, mark.line, mark.column, f"not valid YAML: {what}")]) from None
+    except yaml.reader.ReaderError as err:  # a character YAML does not allow: no mark, a position
+        before = text[:err.position]
+        line, column = before.count("\n"), err.position - (before.rfind("\n") + 1)
+        code = err.character if isinstance(err.character, int) else ord(err.character)
+        what = f"not valid YAML: character #x{code:04x} is not allowed ({err.reason}); remove it or write it as an escape in double quotes"
+        raise ConfigError(stack, [_at(path, text.splitlines(), line, column, what)]) from None
+
+
+def _at(path: Path, lines: list[str], line: int, column: int, message: str) -> Problem:
+    """A problem at `file:line:column` (1-based, as editors count), with that line and a caret under the column."""
+    shown = lines[line] if line < len(lines) else ""
+    return Problem(f"{path.name}:{line + 1}:{column + 1}", f"{message}\n      {shown}\n      {' ' * column}^")
