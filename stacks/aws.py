@@ -81,8 +81,8 @@ def build(settings: Settings) -> None:
     if settings.balanced:
         from stacks import aws_balanced
 
-        address, hosts, record = aws_balanced.serve(settings, network, access, user_data, instance_profile, tags, opts)
-        common.export_outputs(settings, address, database_host, access=record, operator_policy_arn=access.operator_policy_arn,
+        front, hosts, record = aws_balanced.serve(settings, network, access, user_data, instance_profile, tags, opts)
+        common.export_outputs(settings, front, database_host, access=record, operator_policy_arn=access.operator_policy_arn,
                               hosts=hosts)
         return
 

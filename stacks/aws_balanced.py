@@ -50,6 +50,6 @@ def serve(settings: Settings, network: AwsNetwork, access: AwsAccess, user_data:
         logs=balancer.dns_name.apply(lambda dns: common.logs_hint(settings, dns, console)), after=[fleet.refresh]))
     region = settings.resolved_region
     # Day-2 access to each host of the group as the refresh left it (launchpad ssh/run/logs --host N).
-    record = fleet.hosts.apply(lambda hosts: access.access_output(
+    record: pulumi.Output[dict] = fleet.hosts.apply(lambda hosts: access.access_output(
         region, [(f"web-{i}", str(h.get("id")), str(h.get("address"))) for i, h in enumerate(hosts)]))
     return balancer.dns_name, fleet.hosts, record

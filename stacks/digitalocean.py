@@ -82,9 +82,9 @@ def build(settings: Settings) -> None:
                                          database.database).apply(lambda v: {"DATABASE_URL": database_url(v[0], v[1], v[2], v[3], v[4], sslmode="require")}),
                 app_unit="launchpad-agent.service", triggers=[droplet.id], after=[database]))]
 
-        tags = [network.host_tag, *(t for t in common.do_tags(settings) if t != host_tag)]
-        address, hosts = digitalocean_balanced.serve(settings, network, user_data, tags, keys.fingerprints, deliver)
-        common.export_outputs(settings, address, database.private_host if database is not None else None, hosts=hosts)
+        tags: list[pulumi.Input[str]] = [network.host_tag, *(t for t in common.do_tags(settings) if t != host_tag)]
+        front, hosts = digitalocean_balanced.serve(settings, network, user_data, tags, keys.fingerprints, deliver)
+        common.export_outputs(settings, front, database.private_host if database is not None else None, hosts=hosts)
         return
 
     host = DropletHost(name, HostArgs(

@@ -8,7 +8,7 @@ SSH -> readiness through the balancer. No reserved IP: the balancer's address is
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pulumi
 
@@ -26,8 +26,8 @@ def host_name(settings: Settings, index: int) -> str:
     return f"{settings.stack}-{index}"
 
 
-def serve(settings: Settings, network: DoNetwork, user_data: pulumi.Input[str], tags: list[pulumi.Input[str]],
-          ssh_key_fingerprints: list[pulumi.Input[str]],
+def serve(settings: Settings, network: DoNetwork, user_data: pulumi.Input[str], tags: Sequence[pulumi.Input[str]],
+          ssh_key_fingerprints: Sequence[pulumi.Input[str]],
           deliver: Callable[[str, DropletHost], list[pulumi.Resource]] | None = None) -> tuple[pulumi.Output[str], pulumi.Output[list]]:
     """Builds the droplets and the balancer; returns (the balancer's address, the hosts).
 

@@ -19,11 +19,19 @@ Reads (invoke): aws.route53.getZone (with `dns_zone`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+
+def _option_for(domain: str) -> Callable[[Sequence[Any]], Any]:
+    """Picks `domain`'s DNS validation record out of the certificate's list."""
+    def pick(options: Sequence[Any]) -> Any:
+        return next(o for o in options if o.domain_name == domain)
+    return pick
+
 
 DEREGISTRATION_DELAY = 30
 """Seconds a leaving host keeps its open requests (Gunicorn's graceful timeout is 30 s)."""
@@ -119,7 +127,7 @@ class AwsBalancer(pulumi.ComponentResource):
             tags=dict(args.tags), opts=pulumi.ResourceOptions(parent=self, replace_on_changes=["domainName"]))
         records = []
         for i, domain in enumerate(names):
-            option = certificate.domain_validation_options.apply(lambda opts, d=domain: next(o for o in opts if o.domain_name == d))
+            option = certificate.domain_validation_options.apply(_option_for(domain))
             records.append(aws.route53.Record(
                 f"{name}-validation-{i}", zone_id=zone.zone_id, name=option.resource_record_name,
                 type=option.resource_record_type, records=[option.resource_record_value], ttl=300,

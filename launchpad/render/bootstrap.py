@@ -170,7 +170,7 @@ def host_files(settings: Settings, database: DatabaseLink | None = None,
     return files + release_host.release_host_files(
         app, agent, tls=settings.tls, cert_dir=certificate_dir(settings.domain) if settings.domain else "",
         db_env_unit="launchpad-secrets.service" if database and database.secret_arn else None,
-        **({"trusted_proxies": settings.trusted_proxies, "hsts": settings.https} if settings.balanced else {}))
+        trusted_proxies=settings.trusted_proxies, hsts=settings.https if settings.balanced else None)
 
 
 def render(settings: Settings, database: DatabaseLink | None = None, agent: Mapping[str, Any] | None = None,
