@@ -82,7 +82,8 @@ def deploy(stack: StackOpt = "dev", deadline: DeadlineOpt = 900.0,
     if as_json:
         typer.echo(json.dumps(result, sort_keys=True))
     else:
-        typer.echo(f"release {result['release']} live on stack {stack} in {result['seconds']:.1f} s: {result['url']}")
+        typer.echo(f"release {result['release']} live on stack {stack} in {result['seconds']:.1f} s "
+                   f"({result['live_after_s']:.1f} s after publishing): {result['url']}")
 
 
 def releases(stack: StackOpt = "dev", as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
@@ -121,4 +122,5 @@ def rollback(stack: StackOpt = "dev",
     except (local_release.ReleaseFailed, TimeoutError) as err:
         typer.echo(f"launchpad rollback: stack {stack}: {err}", err=True)
         raise typer.Exit(1) from None
-    typer.echo(f"release {live.release} live again on stack {stack} in {time.monotonic() - started:.1f} s")
+    typer.echo(f"release {live.release} live again on stack {stack} in {time.monotonic() - started:.1f} s "
+               f"({live.seconds:.1f} s after the pointer moved)")
