@@ -55,6 +55,9 @@ FLEET_HOSTS = [{"id": "i-0aaa", "address": "10.0.0.11", "zone": "eu-west-1a", "h
                {"id": "i-0bbb", "address": "10.0.1.12", "zone": "eu-west-1b", "health": "Healthy"}]
 """What the instance refresh waiter (components/aws/refresh_wait.py) reports under mocks."""
 SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7mockmockmockmockmockmockmockmockmockmock ops@laptop"
+ACCOUNT_SSH_KEYS: list[dict[str, Any]] = []
+"""What the mocked DigitalOcean account already holds (`get_ssh_keys`): {fingerprint, id, name, publicKey}
+each; empty unless a test sets it (monkeypatch.setattr(pulumi_mocks, "ACCOUNT_SSH_KEYS", [...]))."""
 
 
 def _computed(typ: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
@@ -145,6 +148,8 @@ class LaunchpadMocks(pulumi.runtime.Mocks):
             return {"id": f"ami-debian12-{arch}", "architecture": arch, "name": f"debian-12-{arch}-20250101-1"}, []
         if args.token == "aws:route53/getZone:getZone":
             return {"zoneId": "Z0MOCKZONE", "name": args.args.get("name"), "id": "Z0MOCKZONE"}, []
+        if args.token == "digitalocean:index/getSshKeys:getSshKeys":
+            return {"sshKeys": [dict(k) for k in ACCOUNT_SSH_KEYS], "id": "ssh-keys"}, []
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             return {"names": ZONES, "zoneIds": ["euw1-az1", "euw1-az2", "euw1-az3"], "id": "eu-west-1"}, []
         raise NotImplementedError(f"no mock for invoke {args.token}")
