@@ -57,6 +57,7 @@ def build(settings: Settings) -> None:
     agent = pulumi.Output.all(store.bucket_name, store.secret_arn, store.agent_key).apply(
         lambda v: releases.aws_agent(settings, v[0], v[1]))
     secret_arns: list[pulumi.Input[str]] = [store.secret_arn]
+    releases.export_store(pulumi.Output.concat("s3://", store.bucket_name, f"/{settings.stack}"), settings.resolved_region)
 
     database_host: pulumi.Output[str] | None = None
     if settings.database.enabled:

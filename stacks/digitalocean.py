@@ -55,6 +55,7 @@ def build(settings: Settings) -> None:
     store = DoReleaseStore(name, DoReleaseStoreArgs(
         stack=settings.stack, artifact=release.artifact, manifest=release.manifest,
         secrets=pulumi.Output.secret(dict(release.secrets)), region=region))
+    releases.export_store(pulumi.Output.concat("s3://", store.bucket_name, f"/{settings.stack}"), region, store.endpoint)
     agent = pulumi.Output.all(store.bucket_name, store.enroll_hex).apply(
         lambda v: releases.do_agent(settings, v[0], store.endpoint, v[1]))
 

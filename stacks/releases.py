@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pulumi
+
 from launchpad.release.publish import Prepared, build_dir, prepare
 from launchpad.render import release_host
 from launchpad.settings import Settings
@@ -45,3 +47,11 @@ def do_agent(settings: Settings, bucket: str, endpoint: str, enroll_hex: str) ->
         keep=settings.app.keep_releases, region=region, endpoint=endpoint,
         secrets={"kind": "spaces-sealed", "enroll": enroll_hex,
                  "credentials": f"https://{bucket}.{region}.digitaloceanspaces.com/{settings.stack}/hosts/"})
+
+
+def export_store(url: pulumi.Input[str], region: str, endpoint: str | None = None) -> None:
+    """The `release_store` output: where `launchpad releases` / `rollback` find the store (no credentials)."""
+    value: dict[str, Any] = {"store": url, "region": region}
+    if endpoint:
+        value["endpoint"] = endpoint
+    pulumi.export("release_store", value)

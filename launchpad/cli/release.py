@@ -20,7 +20,9 @@ import typer
 
 from launchpad.cli import heroku
 from launchpad.cli.common import StackOpt, load_settings, need_root
+from launchpad.ops.remote import OpsError
 from launchpad.release.publish import SecretsMissing, stack_secrets
+from launchpad.release.s3 import StoreError
 from launchpad.settings import Settings
 
 DeadlineOpt = Annotated[float, typer.Option(help="Seconds to wait for the release to be live.")]
@@ -91,8 +93,17 @@ def releases(stack: StackOpt = "dev", as_json: Annotated[bool, typer.Option("--j
     heroku.dispatch(stack, "releases", as_json=as_json)
     from launchpad.local import release as local_release
 
-    load_settings(stack)
-    rows = local_release.history(stack)
+    settings = load_settings(stack)
+    if _on_cloud(settings):
+        from launchpad.cli import release_cloud
+
+        try:
+            rows = release_cloud.history(settings)
+        except (StoreError, OpsError) as err:
+            typer.echo(f"launchpad releases: {err}", err=True)
+            raise typer.Exit(2) from None
+    else:
+        rows = local_release.history(stack)
     if as_json:
         typer.echo(json.dumps(rows, indent=2, sort_keys=True))
         return
@@ -113,8 +124,11 @@ def rollback(stack: StackOpt = "dev",
     heroku.dispatch(stack, "rollback", to=to)
     from launchpad.local import release as local_release
 
-    need_root()
     settings = load_settings(stack)
+    if _on_cloud(settings):
+        _rollback_cloud(settings, to, deadline)
+        return
+    need_root()
     address = _address(settings)
     started = time.monotonic()
     try:
@@ -124,3 +138,27 @@ def rollback(stack: StackOpt = "dev",
         raise typer.Exit(1) from None
     typer.echo(f"release {live.release} live again on stack {stack} in {time.monotonic() - started:.1f} s "
                f"({live.seconds:.1f} s after the pointer moved)")
+
+
+def _on_cloud(settings: Settings) -> bool:
+    """A cloud stack with no local rehearsal machine: its store is the bucket `pulumi up` made."""
+    from launchpad.local import machine
+    from launchpad.local.release import web_name
+
+    return settings.provider in ("aws", "digitalocean") and machine.status(web_name(settings.stack)) is None
+
+
+def _rollback_cloud(settings: Settings, to: str | None, deadline: float) -> None:
+    from launchpad.cli import release_cloud
+
+    started = time.monotonic()
+    try:
+        target, switch_s = release_cloud.rollback(settings, to, deadline)
+    except (StoreError, OpsError) as err:
+        typer.echo(f"launchpad rollback: {err}", err=True)
+        raise typer.Exit(2) from None
+    except TimeoutError as err:
+        typer.echo(f"launchpad rollback: stack {settings.stack}: {err}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"release {target} live again on stack {settings.stack} in {time.monotonic() - started:.1f} s "
+               f"({switch_s:.1f} s after the pointer moved; `pulumi up` with a new release moves it on)")

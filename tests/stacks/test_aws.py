@@ -160,7 +160,9 @@ def test_outputs(run) -> None:
         "url": f"http://{ELASTIC_IP}/", "public_ip": ELASTIC_IP,
         "access": {"transport": "eice", "user": "ops", "region": "eu-west-1",
                    "hosts": [{"name": "web", "address": "10.0.0.10", "instance_id": "test-instance-id"}]},
-        "operator_policy_arn": "arn:aws:iam::123456789012:policy/test-operator"}
+        "operator_policy_arn": "arn:aws:iam::123456789012:policy/test-operator",
+        # Where `launchpad releases|rollback` find the store; no credential in it.
+        "release_store": {"store": f"s3://{program.one('aws:s3/bucket:Bucket').state['bucket']}/test", "region": "eu-west-1"}}
     tls = build(run, **{"launchpad:domain": "rocket.example.com", "launchpad:email": "ops@example.com"})
     assert tls.outputs["url"] == "https://rocket.example.com/"
     assert "--host rocket.example.com" in readiness(tls).inputs["create"]

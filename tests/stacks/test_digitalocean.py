@@ -144,7 +144,9 @@ def test_without_database_no_cluster_no_deploy_key(run) -> None:
     assert not program.of_type("digitalocean:index/databaseCluster:DatabaseCluster")
     assert not program.of_type("tls:index/privateKey:PrivateKey")
     assert not program.of_type("command:remote:Command")
-    assert program.outputs == {"url": f"http://{RESERVED_IP}/", "public_ip": RESERVED_IP}
+    bucket = program.one("digitalocean:index/spacesBucket:SpacesBucket").state["name"]
+    assert program.outputs == {"url": f"http://{RESERVED_IP}/", "public_ip": RESERVED_IP, "release_store": {
+        "store": f"s3://{bucket}/test", "region": "fra1", "endpoint": "https://fra1.digitaloceanspaces.com"}}
 
 
 def test_nothing_is_deleted_before_its_replacement(program: Program) -> None:
