@@ -105,7 +105,9 @@ def default_agent(settings: Settings) -> dict[str, Any]:
                                          endpoint=f"https://{region}.digitaloceanspaces.com",
                                          secrets={"kind": "spaces-sealed", "enroll": "0" * 64,
                                                   "credentials": f"https://{stack}-releases.{region}.digitaloceanspaces.com/{stack}/hosts/"})
-    return release_host.agent_config(app, release_host.LOCAL_STORE, health_host=host, keep=keep)
+    # Several local machines roll releases one by one through per-host pointers named by machine.
+    return release_host.agent_config(app, release_host.LOCAL_STORE, health_host=host, keep=keep,
+                                     host_id="hostname" if settings.balanced else None)
 
 
 def render_firewall(settings: Settings) -> str:

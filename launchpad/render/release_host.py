@@ -40,11 +40,14 @@ NGINX_DIR = "/etc/nginx/launchpad"
 LOCAL_STORE = "file:///var/lib/launchpad/store"
 GRACEFUL_TIMEOUT = 30
 SECRET_KINDS = ("file", "aws-secretsmanager", "spaces-sealed")
+HOST_ID_SOURCES = ("hostname", "aws", "digitalocean")
 
 
 def agent_config(app: str, store: str, *, health_host: str, keep: int = 5, secrets: Mapping[str, Any] | None = None,
-                 region: str | None = None, endpoint: str | None = None) -> dict[str, Any]:
-    """/etc/launchpad/agent.json. No secrets in it: it names where they are."""
+                 region: str | None = None, endpoint: str | None = None, host_id: str | None = None) -> dict[str, Any]:
+    """/etc/launchpad/agent.json. No secrets in it: it names where they are. `host_id`: where the
+    agent learns its own name for the per-host pointers of a rolling release (`hostname`, `aws`,
+    `digitalocean`: files/agent/launchpad_agent/store.py); None with one host."""
     if not (store.startswith("file:///") or store.startswith("s3://")):
         raise ValueError(f"store {store!r}: expected file:///path or s3://bucket/prefix")
     secrets = dict(secrets or {"kind": "file"})
@@ -55,6 +58,10 @@ def agent_config(app: str, store: str, *, health_host: str, keep: int = 5, secre
         config["region"] = region
     if endpoint:
         config["endpoint"] = endpoint
+    if host_id is not None:
+        if host_id not in HOST_ID_SOURCES:
+            raise ValueError(f"host_id {host_id!r}: expected one of {', '.join(HOST_ID_SOURCES)}")
+        config["host_id"] = host_id
     return config
 
 

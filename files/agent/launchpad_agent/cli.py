@@ -13,7 +13,7 @@ import time
 
 from launchpad_agent.rules import APP_ENV, CONFIG, ENV_DIR, Failure, log, refused
 from launchpad_agent.state import app_env_hash, load_status, locked, log_once
-from launchpad_agent.store import open_store
+from launchpad_agent.store import desired_pointer, open_store
 
 
 def cmd_sync(cfg: dict, wait: bool) -> int:
@@ -25,7 +25,7 @@ def cmd_sync(cfg: dict, wait: bool) -> int:
     for _ in range(5):
         try:
             store = open_store(cfg)
-            raw = store.get("releases/desired.json")
+            raw = desired_pointer(cfg, store)
         except (Failure, OSError) as err:
             return log_once(f"cannot read the desired release from {cfg.get('store')}: {err}")
         if raw is None:
@@ -33,7 +33,7 @@ def cmd_sync(cfg: dict, wait: bool) -> int:
         try:
             pointer = json.loads(raw)
         except ValueError:
-            return log_once("releases/desired.json is not JSON; waiting for the deployer to rewrite it")
+            return log_once("the desired release pointer is not JSON; waiting for the deployer to rewrite it")
         status, rid = load_status(), str(pointer.get("id"))
         if rid == status.get("live") and status.get("app_env", "") == app_env_hash():
             return code

@@ -5,9 +5,75 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path, PurePosixPath
 
 from launchpad_agent.rules import HEX_RE, MAX_EXTRACT_BYTES, Failure, member_problem
+
+
+POINTER = "releases/desired.json"
+HOST_POINTERS = "releases/desired"
+HOST_ID_CACHE = Path("/run/launchpad-agent/host-id")
+HOST_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+METADATA = "169.254.169.254"
+
+
+def host_id(cfg: dict) -> str | None:
+    """This host's name among the stack's per-host pointers, or None when agent.json names no
+    `host_id` source (one host: the stack's pointer alone). Sources: `hostname` (local machines:
+    the machine's name), `aws` (the instance id, IMDSv2), `digitalocean` (the droplet id, from
+    the metadata service). Read once per boot, then from /run (the idle pass stays cheap)."""
+    source = cfg.get("host_id")
+    if not source:
+        return None
+    try:
+        cached = HOST_ID_CACHE.read_text().strip()
+    except OSError:
+        cached = ""
+    if HOST_ID_RE.match(cached):
+        return cached
+    if source == "hostname":
+        value = os.uname().nodename
+    elif source == "aws":
+        from launchpad_agent.aws import _imds  # noqa: PLC0415 (lazy: once per boot)
+        token = _imds("PUT", "/latest/api/token", {"X-aws-ec2-metadata-token-ttl-seconds": "60"})
+        value = _imds("GET", "/latest/meta-data/instance-id", {"X-aws-ec2-metadata-token": token})
+    elif source == "digitalocean":
+        value = _metadata("/metadata/v1/id")
+    else:
+        raise Failure("fetch", f"host_id {source!r} in agent.json: expected hostname, aws or digitalocean")
+    value = value.strip()
+    if not HOST_ID_RE.match(value):
+        raise Failure("fetch", f"host_id from {source}: {value[:80]!r} is not a host name or id")
+    HOST_ID_CACHE.parent.mkdir(mode=0o700, exist_ok=True)
+    HOST_ID_CACHE.write_text(value + "\n")
+    return value
+
+
+def _metadata(path: str) -> str:
+    import http.client  # noqa: PLC0415
+    conn = http.client.HTTPConnection(METADATA, 80, timeout=3)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        body = resp.read().decode()
+    finally:
+        conn.close()
+    if resp.status != 200:
+        raise Failure("fetch", f"droplet metadata {path}: HTTP {resp.status}")
+    return body
+
+
+def desired_pointer(cfg: dict, store) -> bytes | None:
+    """The pointer this host follows: its own `releases/desired/<host-id>.json` while the
+    deployer rolls a release host by host (drained, pointed, healthy, rejoined), else the
+    stack's `releases/desired.json` (every host, and any host the deployer has not pinned)."""
+    hid = host_id(cfg)
+    if hid is not None:
+        raw = store.get(f"{HOST_POINTERS}/{hid}.json")
+        if raw is not None:
+            return raw
+    return store.get(POINTER)
 
 
 class FileStore:
