@@ -8,7 +8,10 @@ has enrolled it (components/digitalocean/release_store.py); user-data only says 
 An app change rolls a release on the running droplet; readiness waits for its id.
 DigitalOcean has no instance role, so the database credentials travel over SSH from where
 `pulumi up` runs, with a per-stack deploy key: that needs `adminCidrs` to include the
-deployer's address (settings enforce it).
+deployer's address (settings enforce it). They are also sealed to the droplet's key
+(components/digitalocean/database_delivery.py), with the cluster admin's URL: the agent grants
+the app's user CREATE in its database (PostgreSQL 15+ withholds it from API-made users) and
+refuses a release whose database the app's user cannot write.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import pulumi
 from launchpad.render.bootstrap import ADMIN_USER, render_user_data
 from components.digitalocean.access import DoAccess, DoAccessArgs
 from components.digitalocean.database import DoDatabase, DoDatabaseArgs
+from components.digitalocean.database_delivery import DoDatabaseDelivery, DoDatabaseDeliveryArgs
 from components.digitalocean.network import DoNetwork, DoNetworkArgs
 from components.digitalocean.public_address import DoPublicAddress, DoPublicAddressArgs
 from components.digitalocean.ssh_keys import DoSshKeys, DoSshKeysArgs
@@ -57,7 +61,9 @@ def build(settings: Settings) -> None:
         secrets=pulumi.Output.secret(dict(release.secrets)), region=region))
     releases.export_store(pulumi.Output.concat("s3://", store.bucket_name, f"/{settings.stack}"), region, store.endpoint)
     agent = pulumi.Output.all(store.bucket_name, store.enroll_hex).apply(
-        lambda v: releases.do_agent(settings, v[0], store.endpoint, v[1]))
+        lambda v: {**releases.do_agent(settings, v[0], store.endpoint, v[1]),
+                   # The agent expects DATABASE_URL and the sealed grants (database_delivery.py).
+                   **({"database": {"kind": "spaces-sealed"}} if with_db else {})})
 
     # No DatabaseLink here: the DO host learns its database only over SSH (below), so
     # user-data carries nothing of it and the droplet neither waits for nor is
@@ -108,6 +114,10 @@ def build(settings: Settings) -> None:
     delivery = DoReleaseDelivery(name, DoReleaseDeliveryArgs(
         store=store, host_id=host.id, address=host.public_ip, domain=settings.domain, after=gate[1:]))
     gate.append(delivery)
+    if database is not None:
+        # The agent waits for this object (retrying) before the first release with a database.
+        gate.append(DoDatabaseDelivery(name, DoDatabaseDeliveryArgs(
+            store=store, host_key=delivery.host_key, payload=database.sealed_payload)))
 
     console = "open the droplet's Recovery Console in the DigitalOcean control panel"
     readiness = Readiness(name, ReadinessArgs(

@@ -7,8 +7,12 @@ Creates:
   tag (during a host replacement that is the old and the new droplet, so the new one
   can pass its health check while the old one keeps serving);
 - digitalocean.DatabaseDb and digitalocean.DatabaseUser for the app. The user's
-  generated password stays in Pulumi state as a secret; the stack delivers it to the
-  host over SSH, never through user-data.
+  generated password stays in Pulumi state as a secret, never in user-data.
+On PostgreSQL 15+ a user made through the API may connect but not CREATE in schema
+`public` (the database belongs to the cluster's admin, `doadmin`). So `sealed_payload`
+holds the app's URL and the admin's, for DoDatabaseDelivery to seal to the droplet: the
+host's agent grants the app's user CREATE with the admin URL and proves the app's user
+can write before any release runs (files/agent/launchpad_agent/database.py).
 Production: the cluster and the database are `protect`ed.
 """
 
@@ -19,6 +23,8 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_digitalocean as digitalocean
+
+from launchpad.database_url import database_url
 
 
 @dataclass
@@ -44,6 +50,9 @@ class DoDatabase(pulumi.ComponentResource):
     user: pulumi.Output[str]
     password: pulumi.Output[str]
     """A Pulumi secret."""
+    sealed_payload: pulumi.Output[dict[str, str]]
+    """A Pulumi secret: {"url": the app's DATABASE_URL, "admin_url": the cluster admin's URL of the
+    same database, "user", "database"}, both over the private network with sslmode=require."""
     cluster: digitalocean.DatabaseCluster
 
     def __init__(self, name: str, args: DoDatabaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -64,5 +73,11 @@ class DoDatabase(pulumi.ComponentResource):
         self.database = db.name
         self.user = user.name
         self.password = pulumi.Output.secret(user.password)
+        self.sealed_payload = pulumi.Output.secret(pulumi.Output.all(
+            user.name, user.password, self.cluster.user, self.cluster.password, self.cluster.private_host,
+            self.cluster.port, db.name).apply(lambda v: {
+                "url": database_url(v[0], v[1], v[4], v[5], v[6], sslmode="require"),
+                "admin_url": database_url(v[2], v[3], v[4], v[5], v[6], sslmode="require"),
+                "user": v[0], "database": v[6]}))
         self.register_outputs({"private_host": self.private_host, "port": self.port,
                                "database": self.database, "user": self.user})

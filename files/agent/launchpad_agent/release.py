@@ -8,6 +8,7 @@ import json
 import subprocess
 import time
 
+from launchpad_agent import database
 from launchpad_agent.host import Host
 from launchpad_agent.rules import ID_RE, RELEASE_TIMEOUT_S, RETRY_S, SLOTS, Failure, log, now_iso, record, tail, validate_manifest
 from launchpad_agent.state import app_env_hash, load_status, save_status
@@ -35,11 +36,15 @@ def deploy(cfg: dict, store, rid: str, pointer: dict | None = None) -> int:
         if problems:
             raise Failure("fetch", f"manifest {rid} refused: " + "; ".join(problems))
         rel = host.extract(store, manifest)
-        env_file = host.env_file(manifest, fetch_secrets(cfg, store, manifest))
+        # DATABASE_URL joins the secrets where the deployer seals it (DigitalOcean; database.py).
+        secrets = fetch_secrets(cfg, store, manifest) + database.prepare(cfg, store)
+        env_file = host.env_file(manifest, secrets)
         step("fetched")
         venv = host.venv(manifest, rel)
         host.link_state(rel, manifest, venv)
         step(f"installed (venv {manifest['deps_hash']})")
+        if database.check(cfg, secrets):  # there, and the app's user can create and write
+            step("database writable by the app's user")
         ran_before = any(h["id"] == rid and h["status"] != "failed" for h in status.get("history", []))
         if manifest.get("release_command") and not ran_before:
             log(f"{rid}: release command: {manifest['release_command']}")
