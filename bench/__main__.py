@@ -1,11 +1,15 @@
 """Run Launchpad's benchmarks and write docs/benchmarks/README.md + serving.png.
 
-    sudo .venv/bin/python -m bench                     # all four parts (~25 min on 2 cores)
-    sudo .venv/bin/python -m bench --parts start       # one part; the others keep their last results
+    sudo .venv/bin/python -m bench --parts serving,boot,start,redeploy   # the Hello World parts (~25 min on 2 cores)
+    sudo .venv/bin/python -m bench --parts page        # one part; the others keep their last results
+    sudo .venv/bin/python -m bench --parts page,static,slow,peer,gap,release --keep-up
     .venv/bin/python -m bench --report-only            # re-render the report from results.json
 
-Boots machines named lp-bench* (root, systemd-nspawn, debootstrap, wrk on the host)
-and always downs them. Traffic stays on the machines' loopback and their addresses.
+The parts users ask about (issue 16) run on one stack with a database and the benchmark
+app (bench/rig.py, machines lp-benchpage*): page, static, slow, peer, gap, release
+(`release` last: it rolls new releases). `--keep-up` leaves that stack running so the
+next invocation reuses it. Otherwise every machine started here is downed at the end.
+Traffic stays on the machines' loopback and their addresses.
 """
 
 from __future__ import annotations
@@ -19,14 +23,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from bench import boot, program_start, redeploy, report, serving
+from bench import boot, gap, page, peer, program_start, quiet, redeploy, release_time, report, rig, serving, slow, static_files
 from launchpad.render.bootstrap import render_user_data
 from launchpad.local import stack as local_stack
 from launchpad.settings import validate
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "benchmarks"
-PARTS = ("serving", "boot", "start", "redeploy")
+PARTS = ("serving", "boot", "start", "redeploy", "page", "static", "slow", "peer", "gap", "release")
+RIG_PARTS = ("page", "static", "slow", "peer", "gap", "release")
+"""In this order on the benchmark stack; `release` last, since it replaces the live release."""
 STACK = "bench"  # machine lp-bench
 # rateLimit 0: wrk's connections all come from one address, the default limit would answer 429.
 CONFIG = {"launchpad:provider": "local", "launchpad:rateLimit": 0}
@@ -48,13 +54,47 @@ def variants(cpus: int) -> list[serving.Variant]:
     ]
 
 
+def run_rig(parts: list[str], args: argparse.Namespace, result: dict[str, Any], say: Any) -> None:
+    """The parts users ask about, on one benchmark stack; each result saved as soon as it exists."""
+    results_path = args.out / "results.json"
+    try:
+        say(f"boot the benchmark stack ({rig.STACK}: web + PostgreSQL, app bench/apps/page as a release)")
+        r = rig.up(progress=lambda t: say("  " + t))
+        for part in RIG_PARTS:
+            if part not in parts:
+                continue
+            say(f"part {part}")
+            if part == "page":
+                result["page"] = page.run(r, args.seconds, args.rounds, say)
+            elif part == "static":
+                result["static"] = static_files.run(r, args.seconds, args.rounds, say)
+            elif part == "slow":
+                result["slow"] = slow.run(r, args.seconds, args.tuning_rounds, say)
+            elif part == "peer":
+                result["peer"] = peer.run(r, args.seconds, args.rounds, say)
+            elif part == "gap":
+                result["gap"] = gap.run(r, args.seconds, args.tuning_rounds, say)
+            elif part == "release":
+                result["release"] = release_time.run(r, args.release_rounds, say)
+            result[part]["date"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+            args.out.mkdir(parents=True, exist_ok=True)
+            results_path.write_text(json.dumps(result, indent=1) + "\n")
+    finally:
+        if not args.keep_up:
+            say("down the benchmark stack")
+            rig.down(progress=lambda t: None)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated subset of {', '.join(PARTS)}")
+    ap.add_argument("--parts", default=",".join(PARTS[:4]), help=f"comma-separated subset of {', '.join(PARTS)}")
     ap.add_argument("--seconds", type=float, default=10.0, help="wrk duration per run (default 10)")
     ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the serving table (default 3)")
     ap.add_argument("--tuning-rounds", type=int, default=2, help="rounds of the one-setting-at-a-time table (default 2)")
     ap.add_argument("--boot-rounds", type=int, default=2, help="boots per boot case (default 2)")
+    ap.add_argument("--release-rounds", type=int, default=3, help="releases per case in the release part (default 3)")
+    ap.add_argument("--keep-up", action="store_true", help="leave the benchmark stack (lp-benchpage*) running")
+    ap.add_argument("--quiet-wait", type=float, default=60.0, help="seconds a run waits at most for a quiet host (default 60)")
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--report-only", action="store_true")
     args = ap.parse_args(argv)
@@ -92,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 say("down the stack")
                 local_stack.down(STACK, progress=lambda t: None)
+        quiet.MAX_WAIT_S = args.quiet_wait
+        if any(p in RIG_PARTS for p in parts):
+            run_rig(parts, args, result, say)
         if "boot" in parts:
             say("boot to ready")
             result["boot"] = boot.run(render_user_data(validate({"launchpad:provider": "local"}, "benchboot")),

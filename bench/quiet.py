@@ -28,8 +28,13 @@ def background_cores(seconds: float = 1.0) -> float:
     return round((busy1 - busy0) / max(1, total1 - total0) * cpus, 2)
 
 
-def wait_quiet(max_cores: float = 0.25, timeout_s: float = 60.0) -> float:
+MAX_WAIT_S = 60.0
+"""How long wait_quiet waits at most by default (`python -m bench --quiet-wait`)."""
+
+
+def wait_quiet(max_cores: float = 0.25, timeout_s: float | None = None) -> float:
     """Wait until the background load is under max_cores (at most timeout_s); return the last sample."""
+    timeout_s = MAX_WAIT_S if timeout_s is None else timeout_s
     end = time.monotonic() + timeout_s
     sample = background_cores()
     while sample > max_cores and time.monotonic() < end:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from bench.report_parts import charts as part_charts
+from bench.report_sections import sections
 from bench.serving import ratios
 
 
@@ -123,6 +125,9 @@ def markdown(result: dict[str, Any]) -> str:
     out += ["", f"Background load on the host before each run (other work, sampled 1 s while idle; runs wait up to "
             f"60 s for < 0.25 cores): median {sorted(bgs)[len(bgs) // 2]:.2f}, max {max(bgs):.2f} cores."]
 
+    # The parts users ask about (issue 16): targets table first, then one section per part.
+    out += sections(result)
+
     b = result.get("boot")
     if b:
         med = b["median_s"]
@@ -185,4 +190,5 @@ def write(result: dict[str, Any], out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     if result.get("serving"):
         chart(result, out_dir / "serving.png")
+    part_charts(result, out_dir)
     (out_dir / "README.md").write_text(markdown(result))

@@ -53,14 +53,15 @@ def _hook() -> Path:
 
 
 def run(machine_name: str, url: str, connections: int, seconds: float = 10.0, threads: int = 2,
-        host_header: str | None = None) -> WrkResult:
-    """One bounded wrk run against url, from inside the machine's network namespace."""
+        host_header: str | None = None, cpus: str | None = None) -> WrkResult:
+    """One bounded wrk run against url, from inside the machine's network namespace;
+    `cpus` pins wrk to those CPUs (taskset list, e.g. "1")."""
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed on the host: apt-get install wrk")
     st = machine.status(machine_name)
     if st is None or not st.init_pid:
         raise RuntimeError(f"machine {machine_name} is not running")
-    argv = ["nsenter", "--target", str(st.init_pid), "--net",
+    argv = ["nsenter", "--target", str(st.init_pid), "--net", *(["taskset", "-c", cpus] if cpus else []),
             "wrk", f"-t{min(threads, connections)}", f"-c{connections}", f"-d{seconds:g}s",
             "--timeout", "5s", "-s", str(_hook())]
     if host_header:
