@@ -5,8 +5,10 @@ The web machine boots the user-data rendered once, by whoever drives: the Pulumi
 program with the settings it validated, or the CLI from `Pulumi.<stack>.yaml`.
 Beside it the runtime needs a few facts (`LocalPlan`): which unit to restart once
 the database URL is in place, the Host header the site answers to, and the
-database machine to boot. The database machine's own cloud-config admits the web
-machine's address, known only once it runs, so the runtime renders that one.
+database machine to boot; with more than one host, how many web machines and what the
+balancer's health check asks. The database machine's own cloud-config admits the web
+machines' addresses, and the balancer's config lists them, known only once they run, so
+the runtime renders those two.
 
 `pulumi up` hands both over on the command's standard input (`encode`/`decode`),
 and the database password in the environment variable PASSWORD_ENV (a Pulumi
@@ -24,7 +26,8 @@ from typing import Any
 
 from launchpad.providers import LOCAL
 from launchpad.render.bootstrap import render_user_data
-from launchpad.settings import ConfigError, Problem, Settings
+from launchpad.render.haproxy import health_check
+from launchpad.settings import Settings
 
 PASSWORD_ENV = "LAUNCHPAD_DB_PASSWORD"
 """The database password, from pulumi-random via the Pulumi program."""
@@ -38,6 +41,14 @@ class DatabasePlan:
 
 
 @dataclass(frozen=True)
+class BalancerPlan:
+    health_path: str
+    health_host: str
+    strict: bool
+    """Only 200 is healthy (the app has a health path); else any answer below 500."""
+
+
+@dataclass(frozen=True)
 class LocalPlan:
     """What `launchpad local up` boots besides the web machine's user-data."""
 
@@ -48,6 +59,12 @@ class LocalPlan:
     domain: str | None = None
     """The Host header the site answers to (nginx drops other names)."""
     database: DatabasePlan | None = None
+    hosts: int = 1
+    """Web machines behind the balancer (one, without a balancer, is lp-<stack>)."""
+    balancer: BalancerPlan | None = None
+    """A balanced stack (hosts > 1, or autoscaled): web machines lp-<stack>-web-<i>, all booted on
+    the same user-data (as from a cloud's launch template), behind the balancer machine lp-<stack>-lb
+    (launchpad/local/fleet.py); this is what its health check asks each web machine."""
 
 
 def rehearsal(settings: Settings) -> Settings:
@@ -61,16 +78,16 @@ def rehearsal(settings: Settings) -> Settings:
 
 
 def plan_for(settings: Settings) -> LocalPlan:
-    if settings.balanced:
-        # Refused rather than rehearsed on one machine: a single web machine would prove nothing of
-        # the balancer, the real-IP chain or a rolling release (issue 14, phase 2).
-        size = settings.hosts if settings.autoscale is None else settings.autoscale.min
-        raise ConfigError(settings.stack, [Problem("hosts", f"{size}: the local target does not boot several web machines "
-                                                            "behind its HAProxy balancer yet; rehearse with hosts: 1 (the cloud "
-                                                            "stacks build the balancer with hosts > 1)")])
     local = rehearsal(settings)
     database = DatabasePlan(local.database.version, local.database.name) if local.database.enabled else None
-    return LocalPlan(stack=local.stack, app_unit=local.app.unix_name, domain=local.domain, database=database)
+    hosts, balancer = 1, None
+    if local.balanced:
+        # An autoscaled cloud stack rehearses at its starting size (hosts, else autoscale.min).
+        hosts = local.hosts if local.autoscale is None or "hosts" in local.model_fields_set else local.autoscale.min
+        check = health_check(local)
+        balancer = BalancerPlan(check.path, check.host, check.strict)
+    return LocalPlan(stack=local.stack, app_unit=local.app.unix_name, domain=local.domain, database=database,
+                     hosts=hosts, balancer=balancer)
 
 
 def user_data_for(settings: Settings) -> str:
@@ -101,8 +118,18 @@ def decode(text: str) -> tuple[str, LocalPlan]:
     domain = raw.get("domain")
     if domain is not None and not isinstance(domain, str):
         raise ValueError(f"plan.domain: {domain!r} is not a string or null")
+    hosts = raw.get("hosts", 1)
+    if not isinstance(hosts, int) or isinstance(hosts, bool) or not 1 <= hosts <= 20:
+        raise ValueError(f"plan.hosts: {hosts!r}; expected a whole number from 1 to 20")
+    lb = raw.get("balancer")
+    balancer = None
+    if lb is not None:
+        balancer = BalancerPlan(_field(lb, "health_path", str, "plan.balancer"), _field(lb, "health_host", str, "plan.balancer"),
+                                _field(lb, "strict", bool, "plan.balancer"))
+    if hosts > 1 and balancer is None:
+        raise ValueError(f"plan: hosts {hosts} without a balancer; expected plan.balancer when hosts > 1")
     plan = LocalPlan(stack=_field(raw, "stack", str, "plan"), app_unit=_field(raw, "app_unit", str, "plan"),
-                     domain=domain, database=database)
+                     domain=domain, database=database, hosts=hosts, balancer=balancer)
     return user_data, plan
 
 

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 import typer
 
-from launchpad.cli import heroku
+from launchpad.cli import fleet, heroku
 from launchpad.cli.common import StackOpt, load_settings, need_root
 from launchpad.ops.remote import OpsError
 from launchpad.release.publish import SecretsMissing, stack_secrets
@@ -60,6 +60,8 @@ def deploy_release(settings: Settings, deadline: float, as_json: bool = False) -
     except SecretsMissing as err:
         typer.echo(f"launchpad deploy: {err}", err=True)
         raise typer.Exit(2) from None
+    if fleet.booted(settings.stack):  # hosts > 1: host by host through the balancer
+        return fleet.deploy_release(settings, secrets, deadline, as_json)
     address = _address(settings)
     started = time.monotonic()
     say = (lambda line: typer.echo(line, err=True)) if as_json else typer.echo
@@ -103,7 +105,7 @@ def releases(stack: StackOpt = "dev", as_json: Annotated[bool, typer.Option("--j
             typer.echo(f"launchpad releases: {err}", err=True)
             raise typer.Exit(2) from None
     else:
-        rows = local_release.history(stack)
+        rows = fleet.history(stack) if fleet.booted(stack) else local_release.history(stack)
     if as_json:
         typer.echo(json.dumps(rows, indent=2, sort_keys=True))
         return
@@ -129,6 +131,9 @@ def rollback(stack: StackOpt = "dev",
         _rollback_cloud(settings, to, deadline)
         return
     need_root()
+    if fleet.booted(stack):
+        fleet.rollback(settings, to, deadline)
+        return
     address = _address(settings)
     started = time.monotonic()
     try:
@@ -145,7 +150,8 @@ def _on_cloud(settings: Settings) -> bool:
     from launchpad.local import machine
     from launchpad.local.release import web_name
 
-    return settings.provider in ("aws", "digitalocean") and machine.status(web_name(settings.stack)) is None
+    return (settings.provider in ("aws", "digitalocean") and machine.status(web_name(settings.stack)) is None
+            and not fleet.booted(settings.stack))
 
 
 def _rollback_cloud(settings: Settings, to: str | None, deadline: float) -> None:

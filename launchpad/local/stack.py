@@ -17,7 +17,7 @@ import secrets
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import yaml
@@ -51,6 +51,8 @@ class StackStatus:
     host_header: str | None
     database_address: str | None
     machines: list[str]
+    hosts: list[dict[str, str]] = field(default_factory=list)
+    """With more than one host: each web machine's name, address and state (address above: the balancer's)."""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
@@ -100,8 +102,14 @@ def up(settings: Settings, progress: Progress = print, deadline_s: float = 900.0
     """Any stack's settings on the local target (see launchpad.local_plan.rehearsal): the machines
     booted, then (`release`) the app's release published and live. Secret values: the stack's
     readable `app.secrets` and every LAUNCHPAD_SECRET_<NAME> in the environment."""
-    st = boot(plan_for(settings), user_data_for(settings), progress, deadline_s, prebake)
-    if release and st.address:
+    plan = plan_for(settings)
+    st = boot(plan, user_data_for(settings), progress, deadline_s, prebake)
+    if release and st.address and plan.balancer is not None:
+        from launchpad.local import rolling
+        from launchpad.release.publish import stack_secrets
+
+        rolling.deploy(rehearsal(settings), stack_secrets(settings), deadline_s, progress)
+    elif release and st.address:
         from launchpad.local import release as local_release
         from launchpad.release.publish import stack_secrets
 
@@ -119,6 +127,10 @@ def boot(plan: LocalPlan, user_data: str, progress: Progress = print, deadline_s
     `prebake` boots on a cached base layer that already holds the cloud-config's apt
     packages: faster, but less like a fresh cloud host, so it is off by default.
     """
+    if plan.balancer is not None:
+        from launchpad.local import fleet  # several web machines behind the balancer (hosts > 1)
+
+        return fleet.boot(plan, user_data, progress, deadline_s, prebake)
     stack = plan.stack
     started = time.monotonic()
 
@@ -165,6 +177,10 @@ def status(settings: Settings) -> StackStatus:
 
 
 def status_of(plan: LocalPlan) -> StackStatus:
+    if plan.balancer is not None:
+        from launchpad.local import fleet
+
+        return fleet.status_of(plan)
     web = machine.status(web_name(plan.stack))
     db = machine.status(db_name(plan.stack))
     names = [m.name for m in (web, db) if m is not None]
@@ -175,7 +191,9 @@ def status_of(plan: LocalPlan) -> StackStatus:
 
 
 def down(stack: str, progress: Progress = print) -> None:
-    for name in (web_name(stack), db_name(stack)):
+    from launchpad.local import fleet
+
+    for name in dict.fromkeys([*fleet.machines(stack), web_name(stack), db_name(stack)]):
         if machine.status(name) is not None:
             progress(f"down {name}")
         machine.down(name)
@@ -187,8 +205,10 @@ def down(stack: str, progress: Progress = print) -> None:
 
 
 def logs(stack: str) -> str:
+    from launchpad.local import fleet
+
     out = []
-    for name in (web_name(stack), db_name(stack)):
+    for name in dict.fromkeys([*fleet.logs(stack), web_name(stack), db_name(stack)]):
         if machine.status(name) is not None:
             out.append(f"===== {name} =====\n{machine.logs(name)}")
     return "\n".join(out) or f"stack {stack}: no local machines"

@@ -93,6 +93,10 @@ def local_target(settings: Settings, term: str | None = None) -> LocalTarget:
 
     if os.geteuid() != 0:
         raise OpsError("the local target is entered with nsenter, which needs root: run launchpad with sudo")
+    from launchpad.local import fleet
+
+    if fleet.booted(settings.stack):
+        return _local_fleet(settings, term)
     name = web_name(settings.stack)
     st = machine.status(name)
     if st is None:
@@ -101,6 +105,20 @@ def local_target(settings: Settings, term: str | None = None) -> LocalTarget:
     if not st.init_pid:
         raise OpsError(f"machine {name} is {st.state}, not running: `sudo launchpad local up --stack {settings.stack}`")
     return LocalTarget(init_pid=st.init_pid, address=st.address, name=name, term=term or os.environ.get("TERM", "dumb"))
+
+
+def _local_fleet(settings: Settings, term: str | None) -> LocalTarget:
+    """A balanced local stack: every web machine that runs (status names the others as unreachable
+    through its exit), reached at the balancer's address."""
+    from launchpad.local import balancer, fleet
+
+    machines = fleet.web_machines(settings.stack)
+    running = tuple((m.name, m.address, m.init_pid or 0) for m in machines)
+    if not any(pid for _, _, pid in running):
+        raise OpsError(f"stack {settings.stack}: no web machine is running: `sudo launchpad local up --stack {settings.stack}`")
+    first = next(m for m in running if m[2])
+    return LocalTarget(init_pid=first[2], address=balancer.address(settings.stack), name=first[0],
+                       term=term or os.environ.get("TERM", "dumb"), fleet=running)
 
 
 def target_for(settings: Settings, run: Runner = capture) -> Target:

@@ -191,9 +191,14 @@ class LocalTarget:
     name: str
     admin_user: str = "ops"
     term: str = "dumb"
+    fleet: tuple[tuple[str, str, int], ...] = ()
+    """With more than one host: every web machine's (name, address, init pid); `address` is then the
+    balancer's, where users reach the site."""
 
     @property
     def hosts(self) -> tuple[HostRef, ...]:
+        if self.fleet:
+            return tuple(HostRef(name, address) for name, address, _ in self.fleet)
         return (HostRef(self.name, self.address),)
 
     def prepare(self, host: HostRef, workdir: Path, run: Runner) -> None:
@@ -202,7 +207,8 @@ class LocalTarget:
     def argv(self, host: HostRef, remote: Remote, workdir: Path) -> list[str]:
         inner = list(remote.argv) if remote.argv else ["su", "--login", self.admin_user]
         term = self.term if remote.tty else "dumb"
-        return ["nsenter", "--target", str(self.init_pid), "--all", "--root", "--wd",
+        pid = next((p for name, _, p in self.fleet if name == host.name), self.init_pid)
+        return ["nsenter", "--target", str(pid), "--all", "--root", "--wd",
                 "env", "-i", f"PATH={MACHINE_PATH}", "HOME=/root", "LANG=C.UTF-8", f"TERM={term}", *inner]
 
     def unreachable_hint(self) -> str:

@@ -70,3 +70,37 @@ def test_commands_quote_the_interpreter() -> None:
     assert local_plan.up_command("/opt/my venv/bin/python", "dev") == \
         "'/opt/my venv/bin/python' -m launchpad.cli local up --stack dev --plan - --json"
     assert local_plan.down_command("./.venv/bin/python", "dev") == "./.venv/bin/python -m launchpad.cli local down --stack dev"
+
+
+BALANCED = local_plan.LocalPlan(stack="lb", app_unit="rocket", domain="rocket.test", hosts=3,
+                                balancer=local_plan.BalancerPlan("/healthz", "rocket.test", True))
+
+
+def test_a_balanced_stack_plans_its_web_machines_and_the_balancers_health_check() -> None:
+    settings = validate({"launchpad:hosts": 3, "launchpad:domain": "rocket.test", "launchpad:app": {"healthPath": "/healthz"}}, "lb")
+    assert local_plan.plan_for(settings) == BALANCED
+    # Without a health path the balancer asks / and takes any answer below 500, on any Host.
+    assert local_plan.plan_for(validate({"launchpad:hosts": 2}, "lb")).balancer == local_plan.BalancerPlan("/", "localhost", False)
+    # An autoscaled AWS stack is rehearsed at its starting size.
+    aws = {"launchpad:provider": "aws", "launchpad:region": "eu-west-1"}
+    assert local_plan.plan_for(validate({**aws, "launchpad:autoscale": {"min": 2, "max": 5}}, "p")).hosts == 2
+    assert local_plan.plan_for(validate({**aws, "launchpad:hosts": 3, "launchpad:autoscale": {"min": 2, "max": 5}}, "p")).hosts == 3
+    assert local_plan.decode(local_plan.encode(USER_DATA, BALANCED)) == (USER_DATA, BALANCED)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"plan.hosts": 0}, "plan.hosts: 0; expected a whole number from 1 to 20"),
+    ({"plan.hosts": True}, "plan.hosts: True; expected a whole number"),
+    ({"plan.balancer": None}, "plan: hosts 3 without a balancer"),
+    ({"plan.balancer.strict": "yes"}, "plan: plan.balancer.strict is 'yes'; expected a bool"),
+])
+def test_decode_names_what_is_wrong_with_a_balanced_plan(change: dict, message: str) -> None:
+    data = json.loads(local_plan.encode(USER_DATA, BALANCED))
+    for key, value in change.items():
+        *path, last = key.split(".")
+        target = data
+        for part in path:
+            target = target[part]
+        target[last] = value
+    with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+        local_plan.decode(json.dumps(data))

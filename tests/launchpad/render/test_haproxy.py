@@ -18,10 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from launchpad.render.haproxy import ADMIN_SOCKET, drain_command, ready_command, render_haproxy
+from launchpad.render.haproxy import (ADMIN_SOCKET, CONFIG_PATH, HealthCheck, drain_command, ready_command, render_balancer_user_data,
+                                      render_haproxy, render_haproxy_config)
 from launchpad.settings import validate
 
-pytestmark = pytest.mark.skipif(shutil.which("haproxy") is None or os.geteuid() != 0, reason="needs haproxy (Debian) and root")
+needs_haproxy = pytest.mark.skipif(shutil.which("haproxy") is None or os.geteuid() != 0, reason="needs haproxy (Debian) and root")
 
 FRONT = 18580
 HOSTS = {"web-0": 18581, "web-1": 18582, "web-2": 18583}
@@ -88,6 +89,7 @@ def balancer(tmp_path: Path) -> Iterator[tuple[Path, dict[str, subprocess.Popen]
         proc.wait(timeout=10)
 
 
+@needs_haproxy
 def test_the_debian_config_checks_and_asks_the_health_path() -> None:
     text = render_haproxy(validate({"launchpad:hosts": 2}, "t"), [("web-0", "10.213.0.2"), ("web-1", "10.213.0.6")])
     assert "http-check send meth GET uri / ver HTTP/1.1 hdr Host localhost" in text and "rstatus ^[234]" in text
@@ -96,11 +98,13 @@ def test_the_debian_config_checks_and_asks_the_health_path() -> None:
         render_haproxy(validate({"launchpad:hosts": 2}, "t"), [("web 0; x", "10.213.0.2")])
 
 
+@needs_haproxy
 def test_client_address_is_appended_and_the_scheme_is_the_balancers(balancer) -> None:
     seen = get({"X-Forwarded-For": "6.6.6.6", "X-Forwarded-Proto": "https"})
     assert seen["xff"][-1].endswith("127.0.0.1") and seen["proto"] == "http"
 
 
+@needs_haproxy
 def test_a_killed_host_costs_no_request(balancer) -> None:
     tmp, backends = balancer
     backends["web-1"].kill()
@@ -110,9 +114,36 @@ def test_a_killed_host_costs_no_request(balancer) -> None:
     assert "web-1" not in answers and len(answers) == 60
 
 
+@needs_haproxy
 def test_drain_and_rejoin_through_the_runtime_api(balancer) -> None:
     tmp, _ = balancer
     admin(tmp, drain_command("web-2"))
     assert "web-2" not in {get()["host"] for _ in range(30)}
     admin(tmp, ready_command("web-2"))
     assert "web-2" in {get()["host"] for _ in range(30)}
+
+
+def test_the_balancer_machine_installs_debians_haproxy_with_that_config(tmp_path: Path) -> None:
+    import yaml
+
+    config = render_haproxy_config("t", [("web-0", "10.213.0.2"), ("web-1", "10.213.0.6")], HealthCheck("/healthz", "rocket.test", True))
+    assert "http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host rocket.test" in config
+    assert "http-check expect status 200" in config
+    text = render_balancer_user_data("t", config)
+    assert text.startswith("#cloud-config\n")
+    data = yaml.safe_load(text)
+    assert data["packages"] == ["haproxy"] and data["package_update"] is True
+    [written] = data["write_files"]
+    assert (written["path"], written["defer"], written["content"]) == (CONFIG_PATH, True, config)
+    assert data["runcmd"][-1] == ["systemctl", "reload-or-restart", "haproxy.service"]
+    if shutil.which("haproxy"):
+        (tmp_path / "h.cfg").write_text(config.replace("user haproxy\n", "").replace("group haproxy\n", "")
+                                        .replace(ADMIN_SOCKET, str(tmp_path / "admin.sock")))
+        check = subprocess.run(["haproxy", "-c", "-q", "-f", str(tmp_path / "h.cfg")], capture_output=True, text=True)
+        assert check.returncode == 0, check.stderr
+
+
+@pytest.mark.parametrize("check", [HealthCheck("healthz", "h", True), HealthCheck("/a b", "h", True), HealthCheck("/", "h\nx", False)])
+def test_a_health_check_that_would_break_the_config_is_refused(check: HealthCheck) -> None:
+    with pytest.raises(ValueError, match="expected a path starting with / and a host name"):
+        render_haproxy_config("t", [("web-0", "10.213.0.2")], check)

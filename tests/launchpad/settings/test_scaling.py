@@ -108,10 +108,8 @@ def test_the_sample_and_journal_apps_are_stateless_or_use_the_database() -> None
     validate({"launchpad:hosts": 3}, "t")
 
 
-def test_the_local_target_refuses_to_fake_several_hosts_on_one_machine() -> None:
+def test_the_local_target_boots_one_web_machine_per_host_behind_its_balancer() -> None:
     from launchpad import local_plan
 
-    with pytest.raises(ConfigError, match="launchpad:hosts: 3: the local target does not boot several web machines"):
-        local_plan.plan_for(validate({"launchpad:hosts": 3}, "t"))
-    with pytest.raises(ConfigError, match="launchpad:hosts: 2: the local target"):
-        local_plan.plan_for(validate({**AWS, "launchpad:autoscale": {"min": 2, "max": 4}}, "t"))
+    assert local_plan.plan_for(validate({"launchpad:hosts": 3}, "t")).hosts == 3
+    assert local_plan.plan_for(validate({**AWS, "launchpad:autoscale": {"min": 2, "max": 4}}, "t")).hosts == 2
