@@ -19,7 +19,7 @@ from __future__ import annotations
 import pulumi
 
 from launchpad.render.bootstrap import ADMIN_USER, render_user_data
-from components.digitalocean.access import DoAccess, DoAccessArgs
+from components.digitalocean.access import DoAccess, DoAccessArgs, access_output_each
 from components.digitalocean.database import DoDatabase, DoDatabaseArgs
 from components.digitalocean.database_delivery import DoDatabaseDelivery, DoDatabaseDeliveryArgs
 from components.digitalocean.network import DoNetwork, DoNetworkArgs
@@ -60,7 +60,8 @@ def build(settings: Settings) -> None:
         stack=settings.stack, artifact=release.artifact, manifest=release.manifest,
         secrets=pulumi.Output.secret(dict(release.secrets)), region=region))
     releases.export_store(pulumi.Output.concat("s3://", store.bucket_name, f"/{settings.stack}"), region, store.endpoint)
-    agent = pulumi.Output.all(store.bucket_name, store.enroll_hex).apply(
+    # Reading the agent's key makes the droplet wait for the agent object its bootstrap fetches.
+    agent = pulumi.Output.all(store.bucket_name, store.enroll_hex, store.agent_key).apply(
         lambda v: {**releases.do_agent(settings, v[0], store.endpoint, v[1]),
                    # The agent expects DATABASE_URL and the sealed grants (database_delivery.py).
                    **({"database": {"kind": "spaces-sealed"}} if with_db else {})})
@@ -78,8 +79,14 @@ def build(settings: Settings) -> None:
     if settings.balanced:
         from stacks import digitalocean_balanced
 
+        pinned: list[tuple[str, pulumi.Input[str], DoAccess]] = []
+
         def deliver(host_name: str, droplet: DropletHost) -> list[pulumi.Resource]:
-            """The database URL over SSH to each droplet, as for one (the agent merges it into every release)."""
+            """The database URL over SSH to each droplet, as for one (the agent merges it into every release);
+            with SSH open, each droplet's host key as recorded at its boot (day-2 access, --host N)."""
+            if settings.ssh_open:
+                pinned.append((host_name, droplet.public_ip, DoAccess(host_name, DoAccessArgs(
+                    address=droplet.public_ip, host_id=droplet.id, enroll_hex=store.enroll_hex, domain=settings.domain))))
             if database is None:
                 return []
             assert keys.deploy_private_key is not None
@@ -91,7 +98,8 @@ def build(settings: Settings) -> None:
 
         tags: list[pulumi.Input[str]] = [network.host_tag, *(t for t in common.do_tags(settings) if t != host_tag)]
         front, hosts = digitalocean_balanced.serve(settings, network, user_data, tags, keys.fingerprints, deliver)
-        common.export_outputs(settings, front, database.private_host if database is not None else None, hosts=hosts)
+        common.export_outputs(settings, front, database.private_host if database is not None else None, hosts=hosts,
+                              access=access_output_each(ADMIN_USER, pinned) if pinned else None)
         return
 
     host = DropletHost(name, HostArgs(

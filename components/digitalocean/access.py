@@ -65,3 +65,12 @@ class DoAccess(pulumi.ComponentResource):
         names = [name for name, _ in hosts]
         return pulumi.Output.all(self.host_public_key, *(address for _, address in hosts)).apply(lambda v: access_record.ssh(
             admin_user, str(v[0]), [(n, str(v[1 + i])) for i, n in enumerate(names)]))
+
+
+def access_output_each(admin_user: str, hosts: list[tuple[str, pulumi.Input[str], DoAccess]]) -> pulumi.Output[dict]:
+    """The `access` output for several droplets, each pinned to its own recorded key:
+    hosts as (name, address sshd answers on, that droplet's DoAccess)."""
+    names = [name for name, _, _ in hosts]
+    flat = [value for _, address, access in hosts for value in (address, access.host_public_key)]
+    return pulumi.Output.all(*flat).apply(lambda v: access_record.ssh_each(
+        admin_user, [(n, str(v[2 * i]), str(v[2 * i + 1])) for i, n in enumerate(names)]))

@@ -8,6 +8,7 @@ one definition. Plain values only: no secrets, it is printed by `pulumi stack ou
      "hosts": [{"name": "web", "instance_id": "i-0abc...", "address": "10.0.0.10"}]}
     {"transport": "ssh", "user": "ops", "host_key": "ssh-ed25519 AAAA...",
      "hosts": [{"name": "web", "address": "198.51.100.20"}]}
+    (several droplets: each host carries its own "host_key")
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ class HostRef:
     address: str
     """Where the host answers: the public address (DigitalOcean), the private one (AWS), the machine's (local)."""
     instance_id: str | None = None
+    host_key: str | None = None
+    """This host's own pinned key, when hosts differ (several droplets); else Access.host_key."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,11 @@ def ssh(user: str, host_key: str, hosts: Sequence[tuple[str, str]]) -> dict[str,
     return Access("ssh", user, tuple(HostRef(n, a) for n, a in hosts), host_key=host_key.strip()).to_output()
 
 
+def ssh_each(user: str, hosts: Sequence[tuple[str, str, str]]) -> dict[str, Any]:
+    """Several droplets, each with its own pinned key: hosts as (name, address, host key)."""
+    return Access("ssh", user, tuple(HostRef(n, a, host_key=k.strip()) for n, a, k in hosts)).to_output()
+
+
 def parse(stack: str, outputs: Mapping[str, Any]) -> Access:
     """The record from `pulumi stack output --json`; errors say what is missing and how to get it."""
     raw = outputs.get(OUTPUT)
@@ -77,7 +85,8 @@ def parse(stack: str, outputs: Mapping[str, Any]) -> Access:
         if not isinstance(h, Mapping) or not h.get("address"):
             raise OpsError(f"stack {stack}: {OUTPUT}.hosts[{i}] is {h!r}, expected {{name, address[, instance_id]}}")
         hosts.append(HostRef(str(h.get("name", f"host-{i}")), str(h["address"]),
-                             str(h["instance_id"]) if h.get("instance_id") else None))
+                             str(h["instance_id"]) if h.get("instance_id") else None,
+                             str(h["host_key"]) if h.get("host_key") else None))
     if not hosts:
         raise OpsError(f"stack {stack}: {OUTPUT}.hosts is empty: the stack has no host (was it destroyed?)")
     if transport == "eice":
@@ -86,8 +95,9 @@ def parse(stack: str, outputs: Mapping[str, Any]) -> Access:
         missing = [h.name for h in hosts if not h.instance_id]
         if missing:
             raise OpsError(f"stack {stack}: {OUTPUT}.hosts {missing} have no instance_id; EC2 Instance Connect needs it")
-    if transport == "ssh" and not str(raw.get("host_key") or "").startswith("ssh-"):
-        raise OpsError(f"stack {stack}: {OUTPUT}.host_key is missing, so the host cannot be verified; "
+    unpinned = [h.name for h in hosts if not str(h.host_key or raw.get("host_key") or "").startswith("ssh-")]
+    if transport == "ssh" and unpinned:
+        raise OpsError(f"stack {stack}: {OUTPUT}.host_key is missing for {', '.join(unpinned)}, so the host cannot be verified; "
                        f"run `pulumi up --stack {stack}`, which records it from the droplet")
     return Access(transport, str(raw.get("user") or "ops"), tuple(hosts), region=raw.get("region"),
                   host_key=raw.get("host_key"))

@@ -96,17 +96,17 @@ class SshTarget:
     def hosts(self) -> tuple[HostRef, ...]:
         return self.access.hosts
 
-    @property
-    def alias(self) -> str:
+    def alias(self, host: HostRef) -> str:
         # An alias, not the address: the reserved IP moves to replacement droplets, each with its own key.
-        return f"launchpad-{self.stack}"
+        return f"launchpad-{self.stack}-{host.name}"
 
     def prepare(self, host: HostRef, workdir: Path, run: Runner) -> None:
-        assert self.access.host_key is not None
-        _write_private(workdir / KNOWN_HOSTS, known_hosts_line(self.alias, self.access.host_key))
+        key = host.host_key or self.access.host_key
+        assert key is not None  # access.parse refuses a record without one
+        _write_private(workdir / KNOWN_HOSTS, known_hosts_line(self.alias(host), key))
 
     def argv(self, host: HostRef, remote: Remote, workdir: Path) -> list[str]:
-        return ssh_argv(user=self.access.user, destination=host.address, alias=self.alias, workdir=workdir,
+        return ssh_argv(user=self.access.user, destination=host.address, alias=self.alias(host), workdir=workdir,
                         remote=remote, identity=self.identity)
 
     def unreachable_hint(self) -> str:

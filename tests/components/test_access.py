@@ -168,3 +168,18 @@ def test_do_stack_without_admin_cidrs_has_no_ssh_access(run) -> None:
     assert "test-host-key" not in {r.name for r in program.of_type("command:local:Command")}
     firewall = program.one("digitalocean:index/firewall:Firewall")
     assert not [r for r in firewall.inputs["inboundRules"] if r.get("portRange") == "22"]
+
+
+def test_do_droplets_behind_a_balancer_each_pin_their_own_key(run) -> None:
+    from pulumi_mocks import SSH_KEY
+
+    program = _do_stack(run, **{"launchpad:hosts": 2, "launchpad:adminCidrs": ["203.0.113.7/32"],
+                                "launchpad:sshKeys": [SSH_KEY]})
+    checks = sorted(r.name for r in program.of_type("command:local:Command") if r.name.endswith("-host-key"))
+    assert checks == ["test-0-host-key", "test-1-host-key"]
+    droplets = {r.name: r for r in program.of_type("digitalocean:index/droplet:Droplet")}
+    hosts = program.outputs["access"]["hosts"]
+    assert [h["name"] for h in hosts] == ["test-0", "test-1"]
+    assert all(h["host_key"] == SSH_HOST_KEY for h in hosts)
+    assert {r.inputs["triggers"][0] for r in program.of_type("command:local:Command") if r.name.endswith("-host-key")} \
+        == {d.id for d in droplets.values()}

@@ -57,7 +57,7 @@ def test_digitalocean_target_pins_the_host_key() -> None:
     (_settings("digitalocean", "staging", adminCidrs=["203.0.113.7/32"], sshKeys=[KEY]), {"url": "x"},
      "stack staging has no 'access' output (it has: url): run `pulumi up --stack staging`"),
     (_settings("digitalocean", "staging", adminCidrs=["203.0.113.7/32"], sshKeys=[KEY]),
-     {"access": {**DO_ACCESS, "host_key": None}}, "stack staging: access.host_key is missing, so the host cannot be verified"),
+     {"access": {**DO_ACCESS, "host_key": None}}, "stack staging: access.host_key is missing for web, so the host cannot be verified"),
     (_settings("aws"), {"access": {**AWS_ACCESS, "region": None}}, "stack prod: access.region is missing"),
     (_settings("aws"), {"access": {**AWS_ACCESS, "hosts": [{"name": "web", "address": "10.0.0.10"}]}},
      "stack prod: access.hosts \\['web'\\] have no instance_id"),

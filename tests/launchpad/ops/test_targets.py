@@ -26,7 +26,7 @@ def _pinned(alias: str) -> list[str]:
             "-o", "ConnectTimeout=20", "-o", "ServerAliveInterval=15", "-o", "LogLevel=ERROR"]
 
 
-DO_SSH = _pinned("launchpad-staging")
+DO_SSH = _pinned("launchpad-staging-web")
 AWS_SSH = [*_pinned("i-0abc"),
            "-o", "ProxyCommand=aws ec2-instance-connect open-tunnel --instance-id %h --region eu-west-1",
            "-i", f"{WD}/id_ed25519", "-o", "IdentitiesOnly=yes"]
@@ -87,7 +87,7 @@ def test_identity_file_for_ci() -> None:
 def test_do_prepare_pins_the_stack_host_key(tmp_path) -> None:
     DO.prepare(DO.hosts[0], tmp_path, run=lambda argv: pytest.fail(f"no command expected, ran {argv}"))
     known = tmp_path / "known_hosts"
-    assert known.read_text() == f"launchpad-staging {HOST_KEY}\n"
+    assert known.read_text() == f"launchpad-staging-web {HOST_KEY}\n"
     assert known.stat().st_mode & 0o777 == 0o600
 
 
@@ -155,3 +155,18 @@ def test_known_hosts_line_refuses_other_key_types() -> None:
     assert known_hosts_line("a", HOST_KEY + " comment") == f"a {HOST_KEY}\n"
     with pytest.raises(OpsError, match="not an ssh-ed25519 public key"):
         known_hosts_line("a", "ssh-rsa AAAAB3")
+
+
+def test_each_droplet_pins_its_own_key(tmp_path) -> None:
+    from launchpad.ops.access import parse, ssh_each
+
+    record = parse("staging", {"access": ssh_each("ops", [("staging-0", "203.0.113.20", HOST_KEY),
+                                                          ("staging-1", "203.0.113.21", HOST_KEY[:-4] + "Two0")])})
+    target = SshTarget("staging", record)
+    for host in target.hosts:
+        workdir = tmp_path / host.name
+        workdir.mkdir()
+        target.prepare(host, workdir, run=lambda argv: None)
+        line = (workdir / "known_hosts").read_text()
+        assert line == f"launchpad-staging-{host.name} {host.host_key}\n"
+        assert f"HostKeyAlias=launchpad-staging-{host.name}" in target.argv(host, remote.status(), workdir)
