@@ -13,7 +13,9 @@ DoReleaseStore (before the droplet) creates:
   goes in user-data and authorises nothing) and random.RandomPassword `seal-seed` (makes
   sealing deterministic, so unchanged secrets show no diff); both secret in Pulumi's state;
 - under `<stack>/`: the artifact and the manifest (digitalocean.SpacesBucketObject, private,
-  kept in the bucket when replaced, for rollback).
+  kept in the bucket when replaced, for rollback), and the release agent `agent/<sha256>.pyz`,
+  public-read (open code; the droplet fetches it before it has any key, and runs it only if its
+  sha256 is the one pinned in user-data; inline it would fill most of the 64 KiB user-data).
 
 DoReleaseDelivery (after the droplet) creates:
 - command.local.Command `enroll`: fetches the droplet's public key from its own address and
@@ -41,6 +43,7 @@ from components.readiness import python_command
 from components.release import ReleaseArgs, manifest_json, pointer_json, released_at
 from launchpad.release.enroll import ENROLL_ENV
 from launchpad.release.sealed import key_id, seal
+from launchpad.render import release_host
 from launchpad.settings import PROJECT_ROOT
 
 NONCURRENT_DAYS = 30
@@ -69,6 +72,7 @@ class DoReleaseStore(pulumi.ComponentResource):
     enroll_hex: pulumi.Output[str]
     seal_seed: pulumi.Output[str]
     objects: list[pulumi.Resource]
+    agent_key: pulumi.Output[str]
 
     def __init__(self, name: str, args: DoReleaseStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("launchpad:releases:DoReleaseStore", name, None, opts)
@@ -104,8 +108,14 @@ class DoReleaseStore(pulumi.ComponentResource):
             f"{name}-manifest", bucket=self.bucket.name, region=args.region, acl="private",
             key=f"{prefix}/releases/{args.manifest.id}.json", content=manifest_json(args.manifest, at),
             content_type="application/json", opts=kept)
+        agent = digitalocean.SpacesBucketObject(
+            f"{name}-agent", bucket=self.bucket.name, region=args.region, acl="public-read",
+            key=f"{prefix}/{release_host.agent_key()}", content_base64=base64.b64encode(release_host.agent_pyz()).decode(),
+            content_type="application/zip", opts=kept)
+        self.agent_key = agent.key
+        """Known once the agent object exists: user-data that reads it makes the droplet wait for it."""
         self.objects = [artifact, manifest]
-        self.register_outputs({"bucket_name": self.bucket_name, "endpoint": self.endpoint})
+        self.register_outputs({"bucket_name": self.bucket_name, "endpoint": self.endpoint, "agent_key": self.agent_key})
 
 
 def enroll_command(address: str, domain: str | None, timeout: int = 900) -> str:

@@ -122,7 +122,8 @@ def _packages(settings: Settings, database: DatabaseLink | None, agent: Mapping[
     pkgs = ["nginx", "python3-venv", "nftables", "netbase", "unattended-upgrades"]
     if settings.tls:
         pkgs.append("certbot")
-    if (database and database.secret_arn) or release_host.fetches_agent(agent):
+    # boto3: reading Secrets Manager, or fetching the agent through the role (AWS; Spaces is a plain GET).
+    if (database and database.secret_arn) or (release_host.fetches_agent(agent) and not agent.get("endpoint")):
         pkgs.append("python3-boto3")
     return pkgs
 

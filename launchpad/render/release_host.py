@@ -8,8 +8,11 @@ cloud-config; `launchpad render`, the local target and the tests read the very s
 
 On the host (the release contract in the README):
 - /usr/local/sbin/launchpad-agent: the agent package (files/agent/launchpad_agent) as one
-  executable zip, in user-data, or on AWS fetched by the bootstrap from the store's
-  `agent/<sha256>.pyz` (EC2's 16 KiB user-data limit cannot hold it; python3-boto3)
+  executable zip, fetched by the bootstrap from the store's `agent/<sha256>.pyz` and run only
+  if its sha256 is the one pinned in user-data (AWS: through the instance role, python3-boto3;
+  Spaces: a public-read object, plain HTTPS, since the droplet holds no key before enrolling).
+  User-data cannot carry it: 16 KiB on EC2, and its ~44 KB of base64 would leave a droplet's
+  64 KiB nearly full. The local target has it in user-data (no size limit there).
 - /etc/launchpad/agent.json: app, store URL, secrets source, health host, releases kept
 - <app>@.socket / <app>@.service: slots a and b, /run/<app>-<slot>.sock
 - launchpad-agent.service (oneshot `sync`) + launchpad-agent.timer (every 2 s)
@@ -97,9 +100,19 @@ def agent_files(inline: bool) -> list[HostFile]:
 
 
 def fetches_agent(agent: Mapping[str, Any]) -> bool:
-    """AWS (an S3 store without a custom endpoint): the agent comes from the store through
-    the instance role, pinned by its sha256 in user-data. Elsewhere it rides in user-data."""
-    return str(agent.get("store", "")).startswith("s3://") and not agent.get("endpoint")
+    """An S3 or Spaces store: the bootstrap fetches the agent from it, pinned by its sha256 in
+    user-data. The local store (a folder): it rides in user-data."""
+    return str(agent.get("store", "")).startswith("s3://")
+
+
+def agent_url(agent: Mapping[str, Any]) -> str:
+    """The agent's public URL in a Spaces store (virtual-hosted), "" for AWS (read through the role)."""
+    endpoint = str(agent.get("endpoint") or "")
+    if not endpoint:
+        return ""
+    bucket, _, prefix = str(agent["store"]).removeprefix("s3://").partition("/")
+    host = endpoint.removeprefix("https://").strip("/")
+    return f"https://{bucket}.{host}/" + "/".join(p for p in (prefix.strip("/"), agent_key()) if p)
 
 
 def release_host_files(app: str, agent: Mapping[str, Any], *, tls: bool = False, cert_dir: str = "",
@@ -117,7 +130,8 @@ def release_host_files(app: str, agent: Mapping[str, Any], *, tls: bool = False,
     fetch = fetches_agent(agent)
     store = str(agent["store"]).removeprefix("s3://").partition("/")
     fetch_values = {"agent_fetch": fetch, "agent_sha256": agent_sha256(), "region": agent.get("region") or "",
-                    "bucket": store[0], "agent_key": f"{store[2].strip('/')}/{agent_key()}".lstrip("/")}
+                    "bucket": store[0], "agent_key": f"{store[2].strip('/')}/{agent_key()}".lstrip("/"),
+                    "agent_url": agent_url(agent)}
     return [
         *agent_files(inline=not fetch),
         HostFile(AGENT_CONFIG, json.dumps(dict(agent), indent=2, sort_keys=True) + "\n", "0600"),

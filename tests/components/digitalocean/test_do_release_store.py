@@ -59,7 +59,10 @@ def test_bucket_private_versioned_and_the_key_reads_only_it(program: Program) ->
 def test_only_ciphertext_is_public(program: Program) -> None:
     objs = objects(program)
     public = {name for name, o in objs.items() if o["acl"] != "private"}
-    assert public == {"staging-host-credentials"}
+    # Public: the sealed read key (ciphertext) and the agent (open code, pinned by sha256 in user-data).
+    assert public == {"staging-host-credentials", "staging-agent"}
+    from launchpad.render.release_host import agent_key
+    assert objs["staging-agent"]["key"] == f"staging/{agent_key()}"
     assert objs["staging-host-credentials"]["key"] == f"staging/hosts/{KEY_ID}.sealed"
     everything = json.dumps([r.inputs for r in program.resources], default=str)
     assert SPACES_SECRET_KEY not in everything and SECRET not in everything
