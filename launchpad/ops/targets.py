@@ -145,6 +145,9 @@ class AwsTarget:
 
     def prepare(self, host: HostRef, workdir: Path, run: Runner) -> None:
         done = run(self.console_argv(host))
+        if done.returncode != 0 and "latest" in done.stderr.lower():
+            # `--latest` is Nitro-only; older (Xen) types give the buffered output instead.
+            done = run([a for a in self.console_argv(host) if a != "--latest"])
         self._check(done, "ec2:GetConsoleOutput", host)
         _write_private(workdir / KNOWN_HOSTS, known_hosts_line(str(host.instance_id), console_host_key(done.stdout, host)))
         done = run(self.keygen_argv(workdir))

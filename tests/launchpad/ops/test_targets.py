@@ -170,3 +170,19 @@ def test_each_droplet_pins_its_own_key(tmp_path) -> None:
         line = (workdir / "known_hosts").read_text()
         assert line == f"launchpad-staging-{host.name} {host.host_key}\n"
         assert f"HostKeyAlias=launchpad-staging-{host.name}" in target.argv(host, remote.status(), workdir)
+
+
+def test_console_without_latest_on_older_instance_types(tmp_path) -> None:
+    calls = []
+
+    def run(argv):
+        calls.append(list(argv))
+        if argv[0] == "ssh-keygen":
+            Path(argv[-1] + ".pub").write_text("ssh-ed25519 AAAAephemeral\n")
+        if "--latest" in argv:
+            return subprocess.CompletedProcess(argv, 254, "", "An error occurred (UnsupportedOperation): "
+                                               "The latest console output is supported only on Nitro instances")
+        return subprocess.CompletedProcess(argv, 0, CONSOLE if "get-console-output" in argv else "", "")
+    AWS.prepare(AWS.hosts[0], tmp_path, run)
+    assert "--latest" in calls[0] and "--latest" not in calls[1] and calls[1][:3] == ["aws", "ec2", "get-console-output"]
+    assert (tmp_path / "known_hosts").read_text().startswith("i-0abc ssh-ed25519 ")
