@@ -13,7 +13,8 @@ import pytest
 from facts import fact
 from launchpad.render.templates import FILES, render_template
 
-VALUES = {"app": "rocket", "db_env_unit": "launchpad-secrets.service", "graceful_timeout": 30, "env": [], "module": "rocket:app"}
+VALUES = {"app": "rocket", "db_env_unit": "launchpad-secrets.service", "graceful_timeout": 30, "env": [], "module": "rocket:app",
+          "trusted_proxies": 1}
 LIMITS = {
     "app.service.j2": 2.0,
     "app@.service.j2": 2.0,
