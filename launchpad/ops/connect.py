@@ -16,7 +16,7 @@ from typing import Any
 
 from launchpad.ops import access as access_record
 from launchpad.ops.remote import OpsError
-from launchpad.ops.targets import AwsTarget, LocalTarget, SshTarget
+from launchpad.ops.targets import AwsTarget, LocalMachine, LocalTarget, SshTarget
 from launchpad.settings import PROJECT_ROOT, Settings
 
 Target = AwsTarget | SshTarget | LocalTarget
@@ -88,37 +88,24 @@ def cloud_target(settings: Settings, outputs: Mapping[str, Any], env: Mapping[st
 
 
 def local_target(settings: Settings, term: str | None = None) -> LocalTarget:
-    from launchpad.local import machine
-    from launchpad.local.stack import web_name
+    """Every running web machine of the stack: one, or several behind the local balancer."""
+    from launchpad.local import fleet, machine
+    from launchpad.local import stack as local_stack
 
     if os.geteuid() != 0:
         raise OpsError("the local target is entered with nsenter, which needs root: run launchpad with sudo")
-    from launchpad.local import fleet
-
     if fleet.booted(settings.stack):
-        return _local_fleet(settings, term)
-    name = web_name(settings.stack)
-    st = machine.status(name)
-    if st is None:
-        raise OpsError(f"stack {settings.stack} has no local machine ({name}): start it with "
+        found = fleet.web_machines(settings.stack)
+    else:
+        single = machine.status(local_stack.web_name(settings.stack))
+        found = [single] if single is not None else []
+    machines = tuple(LocalMachine(m.name, m.address, m.init_pid) for m in found if m.init_pid)
+    if not machines:
+        raise OpsError(f"stack {settings.stack} has no running local web machine: start it with "
                        f"`sudo launchpad local up --stack {settings.stack}`")
-    if not st.init_pid:
-        raise OpsError(f"machine {name} is {st.state}, not running: `sudo launchpad local up --stack {settings.stack}`")
-    return LocalTarget(init_pid=st.init_pid, address=st.address, name=name, term=term or os.environ.get("TERM", "dumb"))
-
-
-def _local_fleet(settings: Settings, term: str | None) -> LocalTarget:
-    """A balanced local stack: every web machine that runs (status names the others as unreachable
-    through its exit), reached at the balancer's address."""
-    from launchpad.local import balancer, fleet
-
-    machines = fleet.web_machines(settings.stack)
-    running = tuple((m.name, m.address, m.init_pid or 0) for m in machines)
-    if not any(pid for _, _, pid in running):
-        raise OpsError(f"stack {settings.stack}: no web machine is running: `sudo launchpad local up --stack {settings.stack}`")
-    first = next(m for m in running if m[2])
-    return LocalTarget(init_pid=first[2], address=balancer.address(settings.stack), name=first[0],
-                       term=term or os.environ.get("TERM", "dumb"), fleet=running)
+    status = local_stack.status(settings)
+    return LocalTarget(machines, term=term or os.environ.get("TERM", "dumb"), url=status.url,
+                       host_header=status.host_header)
 
 
 def target_for(settings: Settings, run: Runner = capture) -> Target:
@@ -131,7 +118,7 @@ def site_url(settings: Settings, target: Target) -> tuple[str | None, str | None
     """The URL users open and the Host header it needs. Local: the machine's address (+ the domain);
     cloud: the `url` output, read along with `access` (one `pulumi stack output` per command)."""
     if isinstance(target, LocalTarget):
-        return f"http://{target.address}/", settings.domain
+        return target.url, target.host_header
     url = target.outputs.get("url") if target.outputs else None
     return (str(url) if url else None), None
 

@@ -186,33 +186,37 @@ def console_host_key(console: str, host: HostRef) -> str:
 
 
 @dataclass(frozen=True)
-class LocalTarget:
-    """The local target: nsenter into the machine as root (this process is root already)."""
-
-    init_pid: int
-    address: str
+class LocalMachine:
     name: str
+    address: str
+    init_pid: int
+    """The machine's PID 1 as the host sees it: nsenter's target."""
+
+
+@dataclass(frozen=True)
+class LocalTarget:
+    """The local target: nsenter into each web machine as root (this process is root already)."""
+
+    machines: tuple[LocalMachine, ...]
     admin_user: str = "ops"
     term: str = "dumb"
-    fleet: tuple[tuple[str, str, int], ...] = ()
-    """With more than one host: every web machine's (name, address, init pid); `address` is then the
-    balancer's, where users reach the site."""
+    url: str | None = None
+    """Where the site answers: the web machine, or the balancer machine in front of several."""
+    host_header: str | None = None
 
     @property
     def hosts(self) -> tuple[HostRef, ...]:
-        if self.fleet:
-            return tuple(HostRef(name, address) for name, address, _ in self.fleet)
-        return (HostRef(self.name, self.address),)
+        return tuple(HostRef(m.name, m.address) for m in self.machines)
 
     def prepare(self, host: HostRef, workdir: Path, run: Runner) -> None:
         return None
 
     def argv(self, host: HostRef, remote: Remote, workdir: Path) -> list[str]:
+        pid = next(m.init_pid for m in self.machines if m.name == host.name)
         inner = list(remote.argv) if remote.argv else ["su", "--login", self.admin_user]
         term = self.term if remote.tty else "dumb"
-        pid = next((p for name, _, p in self.fleet if name == host.name), self.init_pid)
         return ["nsenter", "--target", str(pid), "--all", "--root", "--wd",
                 "env", "-i", f"PATH={MACHINE_PATH}", "HOME=/root", "LANG=C.UTF-8", f"TERM={term}", *inner]
 
     def unreachable_hint(self) -> str:
-        return f"machine {self.name} did not run the command: is it up? (launchpad local status)"
+        return "a local machine did not run the command: is the stack up? (launchpad local status)"

@@ -11,7 +11,7 @@ import pytest
 from launchpad.ops import access, connect
 from launchpad.ops.access import HostRef
 from launchpad.ops.remote import OpsError
-from launchpad.ops.targets import AwsTarget, LocalTarget, SshTarget
+from launchpad.ops.targets import AwsTarget, LocalMachine, LocalTarget, SshTarget
 from launchpad.settings import validate
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7 ops@laptop"
@@ -100,7 +100,7 @@ def test_pick_hosts(host, default_all, expected) -> None:
 
 
 def test_pick_hosts_refuses_unknown() -> None:
-    one = LocalTarget(1, "10.213.0.2", "lp-dev")
+    one = LocalTarget((LocalMachine("lp-dev", "10.213.0.2", 1),))
     with pytest.raises(OpsError, match="^--host: '3' is not a host of this stack; valid: all, 0 \\(lp-dev\\)"):
         connect.pick_hosts(one, "3", False)
 

@@ -10,13 +10,13 @@ import pytest
 from launchpad.ops import remote
 from launchpad.ops.access import Access, HostRef
 from launchpad.ops.remote import OpsError
-from launchpad.ops.targets import AwsTarget, LocalTarget, SshTarget, console_host_key, known_hosts_line
+from launchpad.ops.targets import AwsTarget, LocalMachine, LocalTarget, SshTarget, console_host_key, known_hosts_line
 
 WD = Path("/tmp/launchpad-ops-x")
 HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyMockMockMockMockMockMockMockMockMock"
 DO = SshTarget("staging", Access("ssh", "ops", (HostRef("web", "198.51.100.20"),), host_key=HOST_KEY))
 AWS = AwsTarget("prod", Access("eice", "ops", (HostRef("web", "10.0.0.10", "i-0abc"),), region="eu-west-1"))
-LOCAL = LocalTarget(init_pid=4321, address="10.213.0.2", name="lp-dev", term="xterm-256color")
+LOCAL = LocalTarget((LocalMachine("lp-dev", "10.213.0.2", 4321),), term="xterm-256color")
 
 
 def _pinned(alias: str) -> list[str]:
@@ -186,3 +186,9 @@ def test_console_without_latest_on_older_instance_types(tmp_path) -> None:
     AWS.prepare(AWS.hosts[0], tmp_path, run)
     assert "--latest" in calls[0] and "--latest" not in calls[1] and calls[1][:3] == ["aws", "ec2", "get-console-output"]
     assert (tmp_path / "known_hosts").read_text().startswith("i-0abc ssh-ed25519 ")
+
+
+def test_local_fleet_enters_each_web_machine() -> None:
+    fleet = LocalTarget((LocalMachine("lp-lb-web-0", "10.213.1.2", 111), LocalMachine("lp-lb-web-1", "10.213.1.6", 222)))
+    assert [h.name for h in fleet.hosts] == ["lp-lb-web-0", "lp-lb-web-1"]
+    assert [fleet.argv(h, remote.status(), WD)[2] for h in fleet.hosts] == ["111", "222"]
