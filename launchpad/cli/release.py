@@ -79,7 +79,8 @@ def deploy(stack: StackOpt = "dev", deadline: DeadlineOpt = 900.0,
            as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
            settings_file: Annotated[typer.FileText | None, typer.Option("--settings", metavar="FILE", help="Settings JSON from `pulumi up` ('-': standard input) instead of Pulumi.<stack>.yaml.")] = None) -> None:
     """Build the app's release, publish it and wait until the host serves it (no host replacement)."""
-    heroku.dispatch(stack, "deploy")
+    if settings_file is None:
+        heroku.dispatch(stack, "deploy")  # `--settings` comes from `pulumi up` for provider local only
     need_root()
     settings = _settings(stack, settings_file)
     result = deploy_release(settings, deadline, as_json)

@@ -192,3 +192,47 @@ def test_update_broken_release_rollback_and_up_again(host: dict, app: Path) -> N
     assert get(address, "/")[1]["x-launchpad-release"] == second  # v2 again: the same id, kept on the host
     fact(f"deployer e2e: `launchpad local up` on the running machine: no reboot, release {second} live in {up_again_s:.1f} s")
     assert records.machine_dir(NAME).is_dir()
+
+
+def test_the_commands_pulumi_up_runs_for_provider_local(tmp_path: Path) -> None:
+    """What components/local/host.py and components/local/release.py run: `local up --plan -` (the bootstrap
+    only), then `deploy --settings -` with the secrets in the environment; no stack file involved."""
+    import subprocess
+    import sys
+
+    from launchpad import local_plan
+    from launchpad.release.publish import settings_json
+    from launchpad.settings import validate
+
+    stack = "e2e-pulumi-local"
+    app = tmp_path / "notes-app"
+    shutil.copytree(PROJECT_ROOT / "tests" / "apps" / "notes", app, ignore=shutil.ignore_patterns("__pycache__"))
+    raw = {k: v for k, v in stack_config(app)["config"].items()}
+    raw["launchpad:app"] = {**raw["launchpad:app"], "secrets": {"SECRET_KEY": SECRET["LAUNCHPAD_SECRET_SECRET_KEY"]}}
+    # As the program holds them: decrypted, and known to be encrypted in the stack file.
+    settings = validate(raw, stack, frozenset({"launchpad:app"}), frozenset({"app.secrets.SECRET_KEY"}))
+
+    def run(args: list[str], stdin: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "launchpad.cli", *args], input=stdin, capture_output=True, text=True,
+                              cwd=PROJECT_ROOT, timeout=1200, env={**__import__("os").environ, **(env or {})})
+
+    try:
+        started = time.monotonic()
+        machine_args = ["local", "up", "--stack", stack, "--plan", "-", "--json"]
+        assert local_plan.up_command(sys.executable, stack).endswith(" ".join(machine_args))
+        booted = run(machine_args, local_plan.encode(local_plan.user_data_for(settings), local_plan.plan_for(settings)))
+        assert booted.returncode == 0, booted.stderr[-3000:]
+        address = json.loads(booted.stdout)["address"]
+        boot_s = time.monotonic() - started
+        assert get(address, "/")[1].get("x-launchpad-release") in (None, "none")  # the bootstrap only: no release yet
+        text = settings_json(settings)
+        assert SECRET["LAUNCHPAD_SECRET_SECRET_KEY"] not in text
+        started = time.monotonic()
+        deployed = run(["deploy", "--stack", stack, "--settings", "-", "--json"], text, env=SECRET)
+        assert deployed.returncode == 0, deployed.stderr[-3000:]
+        result = json.loads(deployed.stdout.strip().splitlines()[-1])
+        assert get(address, "/")[1]["x-launchpad-release"] == result["release"]
+        fact(f"deployer e2e (pulumi's local commands): machine {boot_s:.1f} s (bootstrap only), then release "
+             f"{result['release']} live {result['live_after_s']:.1f} s after publishing ({time.monotonic() - started:.1f} s command)")
+    finally:
+        run(["local", "down", "--stack", stack], "")
