@@ -50,7 +50,8 @@ def test_committed_stack_builds(path: Path) -> None:
     if (config.get("launchpad:database") or {}).get("enabled"):
         assert "database_host" in program.outputs
     if provider != "local":
-        assert program.one("command:local:Command").inputs["create"].count("-m launchpad.wait") == 1
+        [readiness] = [c for c in program.of_type("command:local:Command") if "-m launchpad.wait" in c.inputs["create"]]
+        assert "--release" in readiness.inputs["create"]  # waits for the release the program built
     # Only the selected provider's resources: the others' SDKs are never used.
     other = {"aws", "digitalocean"} - {provider}
     assert not [r.type for r in program.resources if r.type.split(":")[0] in other]
