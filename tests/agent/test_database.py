@@ -217,3 +217,14 @@ def test_prepare_opens_what_the_deployer_sealed(server: int, tmp_path: Path, mon
         database.prepare(cfg, Empty())
     assert waiting.value.retry and waiting.value.stage == "fetch"
     assert database.prepare({**cfg, "database": None}, Empty()) == []
+
+
+def test_a_release_refused_for_its_database_is_tried_again_once_app_env_changes() -> None:
+    """A broken rotated DATABASE_URL refuses the re-roll; the next, fixed one must not wait for a new pointer."""
+    pointer = {"id": "a" * 12, "at": "t1"}
+    status = {"last_failure": {"id": "a" * 12, "pointer_at": "t1", "retry_after": None, "app_env": "0badc0de"}}
+    assert rules.refused(status, pointer, 0, "0badc0de")
+    assert not rules.refused(status, pointer, 0, "600dc0de")
+    assert rules.refused(status, pointer, 0), "callers that do not say keep the old rule"
+    older = {"last_failure": {"id": "a" * 12, "pointer_at": "t1", "retry_after": None}}
+    assert rules.refused(older, pointer, 0, "600dc0de"), "a failure recorded before this field stays refused"

@@ -37,7 +37,7 @@ def cmd_sync(cfg: dict, wait: bool) -> int:
         status, rid = load_status(), str(pointer.get("id"))
         if rid == status.get("live") and status.get("app_env", "") == app_env_hash():
             return code
-        if refused(status, pointer, time.time()):
+        if refused(status, pointer, time.time(), app_env_hash()):
             return code
         if rid == status.get("live"):
             log(f"{rid}: {APP_ENV} changed; rolling the live release again with it")

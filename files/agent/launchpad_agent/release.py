@@ -90,6 +90,7 @@ def failed(host: Host, status: dict, rid: str, slot: str, fail: Failure, pointer
                              "took_s": round(time.monotonic() - started, 2)})
     status["last_failure"] = {"id": rid, "stage": fail.stage, "exit": fail.exit, "message": str(fail), "tail": fail.tail,
                               "at": now_iso(), "pointer_at": (pointer or {}).get("at"),
-                              "retry_after": time.time() + RETRY_S if fail.retry else None}
+                              "retry_after": time.time() + RETRY_S if fail.retry else None,
+                              "app_env": app_env_hash()}
     save_status(status)
     return 1

@@ -251,13 +251,17 @@ def prune_plan(status: dict, on_disk: set[str], keep: int) -> set[str]:
     return {i for i in on_disk if i not in kept}
 
 
-def refused(status: dict, pointer: dict, now: float) -> bool:
+def refused(status: dict, pointer: dict, now: float, app_env: str | None = None) -> bool:
     """A failed release is not tried again until the desired pointer is rewritten, except
-    one that failed for want of something the deployer is still writing (`retry_after`)."""
+    one that failed for want of something the deployer is still writing (`retry_after`),
+    or once /etc/launchpad/app.env changed since (`app_env`: a rotated DATABASE_URL after a
+    broken one is a new attempt, not the same failure)."""
     fail = status.get("last_failure") or {}
     if fail.get("retry_after") is not None and now >= fail["retry_after"]:
         return False
-    return fail.get("id") == pointer.get("id") and fail.get("pointer_at") == pointer.get("at")
+    if fail.get("id") != pointer.get("id") or fail.get("pointer_at") != pointer.get("at"):
+        return False
+    return app_env is None or fail.get("app_env", app_env) == app_env
 
 
 def live_conf(app: str, slot: str, release: str) -> str:
