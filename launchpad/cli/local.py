@@ -78,12 +78,14 @@ def down(stack: StackOpt = "dev") -> None:
 
 @app.command("status")
 def status(stack: StackOpt = "dev", as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Show the stack's URL, address and state."""
+    """Show the stack's URL, address and state (and each web machine's, behind a balancer)."""
     st = local_stack.status(load_settings(stack))
     if as_json:
         typer.echo(st.to_json())
     else:
         typer.echo(f"stack {stack}: {st.state}" + (f" at {st.url} ({st.address})" if st.url else ""))
+        for i, host in enumerate(st.hosts):  # behind the local balancer (hosts > 1)
+            typer.echo(f"  [{i}] {host['name']} {host['address']}: {host['state']}")
 
 
 @app.command("logs")
