@@ -52,4 +52,6 @@ def build(settings: Settings) -> None:
         release_id=release.manifest.id, health_path=settings.app.health_path,
         logs=host.public_ip.apply(lambda ip: common.logs_hint(settings, ip, console)), after=[host, rolled]))
 
-    common.export_outputs(settings, host.public_ip, host.database_host if settings.database.enabled else None)
+    # More than one host: web machines behind the local balancer; public_ip is the balancer's address.
+    common.export_outputs(settings, host.public_ip, host.database_host if settings.database.enabled else None,
+                          hosts=host.hosts if settings.balanced else None)

@@ -53,6 +53,8 @@ class LocalHost(pulumi.ComponentResource):
     """The web machine's address on its host-local link."""
     database_host: pulumi.Output[str | None]
     """The database machine's address, when the plan has a database."""
+    hosts: pulumi.Output[list]
+    """With more than one host: each web machine's name and address (public_ip is then the balancer's)."""
     machine: command.local.Command
 
     def __init__(self, name: str, args: HostArgs[LocalPlacement], opts: pulumi.ResourceOptions | None = None) -> None:
@@ -84,4 +86,5 @@ class LocalHost(pulumi.ComponentResource):
         self.id = self.machine.id
         self.public_ip = status.apply(lambda s: str(s["address"]))
         self.database_host = status.apply(lambda s: s.get("database_address"))
+        self.hosts = status.apply(lambda s: [{"name": h["name"], "address": h["address"]} for h in s.get("hosts") or []])
         self.register_outputs({"id": self.id, "public_ip": self.public_ip, "database_host": self.database_host})
