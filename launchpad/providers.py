@@ -226,10 +226,9 @@ LOCAL = ProviderProfile(
         size=SizeRule("local"),
         backup_retention=RetentionRule(0, None, "{value!r} is negative; expected 0 or more days"),
     ),
-    # DigitalOcean's 64 KiB plus the release agent (~45 KB as base64), which rides in the local user-data
-    # while the clouds fetch it from their store: what a droplet's user-data holds still fits here.
-    user_data=UserDataRule(112 * 1024, "the local 112 KiB user-data limit (DigitalOcean's 64 KiB plus the inline release agent)",
-                           24 * 1024),
+    # Kept equal to DigitalOcean's: what boots here boots on a droplet. Like the clouds, the machine
+    # fetches the release agent from its store (the store folder), so user-data never carries it.
+    user_data=UserDataRule(64 * 1024, "the 64 KiB user-data limit (kept equal to DigitalOcean's)", 24 * 1024),
     # Let's Encrypt cannot reach a machine on this host; a private ACME server (Pebble) can.
     public_acme=False,
     # The machine is reachable from this host only, as root through nsenter.

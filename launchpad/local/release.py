@@ -26,6 +26,7 @@ from launchpad.local import machine, records
 from launchpad.release.manifest import Manifest, Pointer
 from launchpad.release.publish import Prepared, build_dir, prepare, publish
 from launchpad.release.store import DirStore
+from launchpad.render import release_host
 
 STORE_IN_MACHINE = "/var/lib/launchpad/store"
 PIP_CACHE = Path("/var/cache/launchpad/pip")
@@ -49,10 +50,26 @@ def store_dir(stack: str) -> Path:
 
 
 def binds(stack: str) -> tuple[list[tuple[Path, str]], list[tuple[Path, str]]]:
-    """(read-only, read-write) bind mounts of the web machine: host path -> machine path."""
+    """(read-only, read-write) bind mounts of the web machine: host path -> machine path.
+    The store already holds the release agent: the bootstrap copies it from there at first boot."""
     store_dir(stack).mkdir(parents=True, exist_ok=True, mode=0o700)
+    put_agent(store_dir(stack))
     PIP_CACHE.mkdir(parents=True, exist_ok=True, mode=0o755)
     return [(store_dir(stack), STORE_IN_MACHINE)], [(PIP_CACHE, str(PIP_CACHE))]
+
+
+def put_agent(store: Path) -> Path:
+    """The release agent at the store's `agent/<sha256>.pyz` (as the cloud stores hold it), which
+    the bootstrap runs only if its sha256 is the one pinned in user-data. Written once per agent
+    version, atomically: a machine booting meanwhile never copies half a file."""
+    target = store / release_host.agent_key()
+    if not target.is_file():
+        target.parent.mkdir(mode=0o700, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_bytes(release_host.agent_pyz())
+        tmp.chmod(0o644)
+        tmp.replace(target)
+    return target
 
 
 def host_status(stack: str) -> dict[str, Any] | None:

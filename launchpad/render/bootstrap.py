@@ -123,7 +123,7 @@ def _packages(settings: Settings, database: DatabaseLink | None, agent: Mapping[
     if settings.tls:
         pkgs.append("certbot")
     # boto3: reading Secrets Manager, or fetching the agent through the role (AWS; Spaces is a plain GET).
-    if (database and database.secret_arn) or (release_host.fetches_agent(agent) and not agent.get("endpoint")):
+    if (database and database.secret_arn) or release_host.fetch_source(agent) == "role":
         pkgs.append("python3-boto3")
     return pkgs
 

@@ -10,9 +10,10 @@ On the host (the release contract in the README):
 - /usr/local/sbin/launchpad-agent: the agent package (files/agent/launchpad_agent) as one
   executable zip, fetched by the bootstrap from the store's `agent/<sha256>.pyz` and run only
   if its sha256 is the one pinned in user-data (AWS: through the instance role, python3-boto3;
-  Spaces: a public-read object, plain HTTPS, since the droplet holds no key before enrolling).
-  User-data cannot carry it: 16 KiB on EC2, and its ~44 KB of base64 would leave a droplet's
-  64 KiB nearly full. The local target has it in user-data (no size limit there).
+  Spaces: a public-read object, plain HTTPS, since the droplet holds no key before enrolling;
+  local: a copy from the read-only store folder, put there before the machine boots).
+  User-data does not carry it on any provider: 16 KiB on EC2, and its ~44 KB of base64 would
+  leave a droplet's (or a local machine's) 64 KiB nearly full.
 - /etc/launchpad/agent.json: app, store URL, secrets source, health host, releases kept
 - <app>@.socket / <app>@.service: slots a and b, /run/<app>-<slot>.sock
 - launchpad-agent.service (oneshot `sync`) + launchpad-agent.timer (every 2 s)
@@ -25,7 +26,6 @@ On the host (the release contract in the README):
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import io
 import json
@@ -89,20 +89,26 @@ def agent_sha256() -> str:
 
 
 def agent_key() -> str:
-    """Where the deployer puts the agent in an S3 store (EC2's user-data is too small for it)."""
+    """Where the deployer puts the agent in every store, relative to its root (the bootstrap
+    fetches it from there: user-data is too small for it)."""
     return f"agent/{agent_sha256()}.pyz"
 
 
-def agent_files(inline: bool) -> list[HostFile]:
-    """The agent in user-data (base64 of the zip, ~30 KB), or nothing when the bootstrap
-    fetches it from the store (`inline` False: EC2's 16 KiB limit)."""
-    return [HostFile(AGENT, base64.b64encode(agent_pyz()).decode(), "0755", b64=True)] if inline else []
+def agent_path(store: str) -> str:
+    """The agent's path in a file:// store (the local target's store folder)."""
+    if not store.startswith("file:///"):
+        raise ValueError(f"store {store!r}: expected file:///path")
+    return f"{store.removeprefix('file://').rstrip('/')}/{agent_key()}"
 
 
-def fetches_agent(agent: Mapping[str, Any]) -> bool:
-    """An S3 or Spaces store: the bootstrap fetches the agent from it, pinned by its sha256 in
-    user-data. The local store (a folder): it rides in user-data."""
-    return str(agent.get("store", "")).startswith("s3://")
+def fetch_source(agent: Mapping[str, Any]) -> str:
+    """How the bootstrap gets the agent: `role` (S3 through the instance role, AWS), `public`
+    (a public-read Spaces object, plain HTTPS) or `file` (the local store folder). Always
+    pinned by the sha256 in user-data."""
+    store = str(agent.get("store", ""))
+    if store.startswith("file:///"):
+        return "file"
+    return "public" if agent.get("endpoint") else "role"
 
 
 def agent_url(agent: Mapping[str, Any]) -> str:
@@ -127,13 +133,12 @@ def release_host_files(app: str, agent: Mapping[str, Any], *, tls: bool = False,
     if agent.get("app") != app:
         raise ValueError(f"agent config app {agent.get('app')!r} differs from the app {app!r}")
     values = {"app": app, "db_env_unit": db_env_unit, "graceful_timeout": GRACEFUL_TIMEOUT, "trusted_proxies": trusted_proxies}
-    fetch = fetches_agent(agent)
+    source = fetch_source(agent)
     store = str(agent["store"]).removeprefix("s3://").partition("/")
-    fetch_values = {"agent_fetch": fetch, "agent_sha256": agent_sha256(), "region": agent.get("region") or "",
+    fetch_values = {"agent_source": source, "agent_sha256": agent_sha256(), "region": agent.get("region") or "",
                     "bucket": store[0], "agent_key": f"{store[2].strip('/')}/{agent_key()}".lstrip("/"),
-                    "agent_url": agent_url(agent)}
+                    "agent_url": agent_url(agent), "agent_path": agent_path(str(agent["store"])) if source == "file" else ""}
     return [
-        *agent_files(inline=not fetch),
         HostFile(AGENT_CONFIG, json.dumps(dict(agent), indent=2, sort_keys=True) + "\n", "0600"),
         HostFile(f"/etc/{app}/gunicorn.conf.py", render_template("gunicorn-release.conf.py.j2", **values)),
         HostFile(f"/etc/systemd/system/{app}@.socket", render_template("app@.socket.j2", **values)),
