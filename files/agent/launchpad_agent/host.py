@@ -181,12 +181,16 @@ class Host:
         """systemd-run argv for argv in the app's own sandbox (the block marked in <app>@.service)."""
         props = sandbox_properties(Path(f"/etc/systemd/system/{self.app}@.service"))
         venv = os.readlink(rel / VENV_LINK)
+        path = f"{venv}/bin:/usr/local/bin:/usr/bin:/bin"
+        # systemd-run looks a bare name up in its own PATH, not the one given with --setenv:
+        # `launchpad run -- flask db upgrade` must find the venv's flask.
+        exe = argv[0] if "/" in argv[0] else (shutil.which(argv[0], path=path) or argv[0])
         return ["systemd-run", "--quiet", "--wait", "--collect", "--pipe" if pipe else "--pty",
                 "--service-type=exec", f"--uid={self.app}", f"--gid={self.app}",
                 f"--working-directory={rel}", f"--property=EnvironmentFile={env_file}",
                 f"--property=StateDirectory={self.app}", f"--property=RuntimeMaxSec={RELEASE_TIMEOUT_S}",
-                f"--setenv=PATH={venv}/bin:/usr/local/bin:/usr/bin:/bin", "--setenv=PYTHONDONTWRITEBYTECODE=1",
-                *(f"--property={p}" for p in props), "--", *argv]
+                f"--setenv=PATH={path}", "--setenv=PYTHONDONTWRITEBYTECODE=1",
+                *(f"--property={p}" for p in props), "--", exe, *argv[1:]]
 
     # -- slots and nginx
     def start_slot(self, slot: str, rel: Path, env_file: Path) -> None:
