@@ -19,6 +19,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 
+GUNICORN_REQUIREMENT = "gunicorn~=27.0"
+"""What Launchpad adds to an app's dependencies when the app names no gunicorn of its own (its
+own always wins), on every provider: the hosts' release agent gets it through agent.json
+(launchpad/render/release_host.py), Heroku through the requirements.txt it builds
+(launchpad/render/heroku.py). Gunicorn 27 is current; the agent refuses one older than 20.1."""
+
+
 @dataclass(frozen=True)
 class SizeRule:
     """What a size slug (instance type, droplet size, database class) looks like on one provider."""

@@ -26,8 +26,6 @@ from launchpad.render.templates import render_template
 from launchpad.settings import ConfigError, Problem, Settings
 
 ADMIN_USER = "ops"
-GUNICORN_SPEC = "~=27.0"
-"""Heroku's pin (render/heroku.py); on a host the release agent adds gunicorn only if the app names none."""
 GRACEFUL_TIMEOUT = release_host.GRACEFUL_TIMEOUT
 __all__ = ["HostFile"]
 SECRETS_ENV = "/etc/launchpad/app.env"

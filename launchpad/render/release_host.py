@@ -14,7 +14,8 @@ On the host (the release contract in the README):
   local: a copy from the read-only store folder, put there before the machine boots).
   User-data does not carry it on any provider: 16 KiB on EC2, and its ~44 KB of base64 would
   leave a droplet's (or a local machine's) 64 KiB nearly full.
-- /etc/launchpad/agent.json: app, store URL, secrets source, health host, releases kept
+- /etc/launchpad/agent.json: app, store URL, secrets source, health host, releases kept, the
+  gunicorn requirement added to an app that names none
 - <app>@.socket / <app>@.service: slots a and b, /run/<app>-<slot>.sock
 - launchpad-agent.service (oneshot `sync`) + launchpad-agent.timer (every 2 s)
 - /etc/<app>/gunicorn.conf.py (one config for every release and slot)
@@ -33,6 +34,7 @@ import zipfile
 from collections.abc import Mapping
 from typing import Any
 
+from launchpad.providers import GUNICORN_REQUIREMENT
 from launchpad.render.host_file import HostFile
 from launchpad.render.templates import FILES, render_template
 
@@ -50,13 +52,15 @@ def agent_config(app: str, store: str, *, health_host: str, keep: int = 5, secre
                  region: str | None = None, endpoint: str | None = None, host_id: str | None = None) -> dict[str, Any]:
     """/etc/launchpad/agent.json. No secrets in it: it names where they are. `host_id`: where the
     agent learns its own name for the per-host pointers of a rolling release (`hostname`, `aws`,
-    `digitalocean`: files/agent/launchpad_agent/store.py); None with one host."""
+    `digitalocean`: files/agent/launchpad_agent/store.py); None with one host. `gunicorn`: what
+    the agent adds to a release's venv when the app names no gunicorn (the one pin, providers.py)."""
     if not (store.startswith("file:///") or store.startswith("s3://")):
         raise ValueError(f"store {store!r}: expected file:///path or s3://bucket/prefix")
     secrets = dict(secrets or {"kind": "file"})
     if secrets.get("kind") not in SECRET_KINDS:
         raise ValueError(f"secrets.kind {secrets.get('kind')!r}: expected one of {', '.join(SECRET_KINDS)}")
-    config: dict[str, Any] = {"app": app, "store": store, "secrets": secrets, "health_host": health_host, "keep": keep}
+    config: dict[str, Any] = {"app": app, "store": store, "secrets": secrets, "health_host": health_host, "keep": keep,
+                              "gunicorn": GUNICORN_REQUIREMENT}
     if region:
         config["region"] = region
     if endpoint:

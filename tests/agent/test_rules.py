@@ -127,9 +127,9 @@ def test_a_published_manifest_passes() -> None:
 
 @pytest.mark.parametrize("change, message", [
     ({"app": "other"}, "this host runs 'rocket'"),
-    ({"static": {"/static/": "../etc/"}}, "expected a folder inside the app"),
-    ({"static": {"/static/; deny all;": "s/"}}, "expected a URL prefix"),
-    ({"static": {"static/": "s/"}}, "expected a URL prefix"),
+    ({"writable": ["logs\n"]}, "writable"),
+    ({"env": {"NAME\n": "x"}}, "env.NAME"),
+    ({"deps_hash": "0" * 16 + "\n"}, "deps_hash"),
     ({"writable": ["/var/lib"]}, "writable '/var/lib'"),
     ({"writable": ["../up"]}, "writable '../up'"),
     ({"writable": [".launchpad-venv"]}, "writable"),

@@ -7,20 +7,16 @@ import grp
 import hashlib
 import http.client
 import os
-import re
 import shutil
 import socket
 import subprocess
 import time
-import tomllib
 from datetime import datetime
 from pathlib import Path
 
 from launchpad_agent.rules import (
-    APP_ENV, ENV_DIR, GUNICORN_DEFAULT, HEALTH_TIMEOUT_S, ID_RE, LOCAL_REQ_RE, NGINX_DIR, PIP_CACHE,
-    RELEASE_TIMEOUT_S, SLOT_ENV_DIR, TAIL_LINES, VENV_LINK, VERIFY_TIMEOUT_S, Failure, env_file_text, healthy,
-    live_conf, log, needs_gunicorn, parse_env_file, prune_plan, pyproject_dependencies, requirement_lines,
-    requirement_name, static_conf, tail,
+    APP_ENV, ENV_DIR, HEALTH_TIMEOUT_S, ID_RE, NGINX_DIR, RELEASE_TIMEOUT_S, SLOT_ENV_DIR, TAIL_LINES, VENV_LINK,
+    VERIFY_TIMEOUT_S, Failure, env_file_text, healthy, live_conf, parse_env_file, prune_plan, static_conf, tail,
 )
 from launchpad_agent.state import write_atomic
 from launchpad_agent.store import Hashing, safe_extract
@@ -86,53 +82,9 @@ class Host:
 
     # -- install
     def venv(self, manifest: dict, rel: Path) -> Path:
-        path = self.root / "venvs" / manifest["deps_hash"]
-        if (path / "bin" / "python").exists():
-            return path
-        tmp = path.with_name(path.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.parent.mkdir(parents=True, exist_ok=True)
-        wheels = sorted(Path("/usr/share/python-wheels").glob("pip-*.whl"))
-        # No ensurepip: pip runs from Debian's wheel inside the venv's interpreter (seconds saved).
-        self.run(["python3", "-m", "venv", *(["--without-pip"] if wheels else []), str(tmp)], "install")
-        pip = [str(tmp / "bin/python"), f"{wheels[-1]}/pip"] if wheels else [str(tmp / "bin/pip")]
-        args, names = self.requirements(manifest["deps"], rel, tmp)
-        if needs_gunicorn(names):
-            args.append(GUNICORN_DEFAULT)
-        env = {**os.environ, "PIP_CACHE_DIR": PIP_CACHE, "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1",
-               "PIP_ROOT_USER_ACTION": "ignore", "PIP_PROGRESS_BAR": "off"}
-        self.run([*pip, "install", *args], "install", timeout=3600, cwd=rel, env=env)
-        version = gunicorn_version(tmp)
-        if version is None or version < (20, 1):
-            raise Failure("install", f"gunicorn {'.'.join(map(str, version or ())) or 'missing'} in the venv: "
-                          "Launchpad needs gunicorn >= 20.1 (systemd notify, factory syntax); raise the pin")
-        relocate(tmp, path)
-        for p in [tmp, *tmp.rglob("*")]:
-            os.lchown(p, 0, self.gid)
-            if not p.is_symlink():
-                os.chmod(p, p.stat().st_mode & 0o750 | (0o050 if p.is_dir() else 0o040))
-        tmp.rename(path)
-        return path
-
-    def requirements(self, deps: str, rel: Path, work: Path) -> tuple[list[str], list[str | None]]:
-        """pip arguments and the names they install. Lines installing the app itself (`-e .`,
-        `.`) are skipped: the code runs from the release folder, so Flask's instance folder
-        stays beside it (installed, it would land inside the venv)."""
-        if deps == "requirements.txt":
-            lines = requirement_lines(rel / "requirements.txt", rel)
-            kept = [ln for ln in lines if not LOCAL_REQ_RE.match(ln)]
-            if len(kept) != len(lines):
-                log("install: skipping requirement lines that install the app itself (it runs from the release folder)")
-            flat = work / "launchpad-requirements.txt"
-            flat.write_text("\n".join(kept) + "\n")
-            return ["-r", str(flat)], [requirement_name(ln) for ln in kept]
-        if deps == "pyproject.toml":
-            try:
-                reqs = pyproject_dependencies((rel / "pyproject.toml").read_text())
-            except (ValueError, tomllib.TOMLDecodeError) as err:
-                raise Failure("install", f"pyproject.toml: {err}") from None
-            return list(reqs), [requirement_name(r) for r in reqs]
-        return [], []
+        """The release's venv, built by the unprivileged builder (build.py)."""
+        from launchpad_agent import build  # noqa: PLC0415 (only a release pass builds)
+        return build.venv(self.cfg, self.root, self.gid, manifest, rel)
 
     def link_state(self, rel: Path, manifest: dict, venv: Path) -> None:
         """<release>/instance and each writable folder -> /var/lib/<app>/..., app-owned;
@@ -226,8 +178,11 @@ class Host:
         raise Failure("health", f"{self.app}@{slot} not healthy in {HEALTH_TIMEOUT_S:.0f} s: {last}", None, self.journal(slot))
 
     def switch(self, slot: str, manifest: dict, rel: Path) -> None:
-        files = {NGINX_DIR / f"{self.app}-live.conf": live_conf(self.app, slot, manifest["id"]),
-                 NGINX_DIR / f"{self.app}-static.conf": static_conf(self.app, str(rel), manifest.get("static") or {})}
+        try:  # static_conf checks every value again: nothing unsafe is ever written into nginx config
+            files = {NGINX_DIR / f"{self.app}-live.conf": live_conf(self.app, slot, manifest["id"]),
+                     NGINX_DIR / f"{self.app}-static.conf": static_conf(self.app, str(rel), manifest.get("static") or {})}
+        except ValueError as err:
+            raise Failure("switch", f"static map refused: {err}") from None
         old = {p: p.read_bytes() if p.exists() else None for p in files}
         for p, text in files.items():
             write_atomic(p, text.encode(), 0o644)
@@ -272,7 +227,7 @@ class Host:
         gone = prune_plan(status, on_disk, keep)
         for rid in gone:
             shutil.rmtree(releases / rid, ignore_errors=True)
-            if not ID_RE.match(rid.removesuffix(".tmp")) or (ENV_DIR / f"{rid}.env").exists():
+            if not ID_RE.fullmatch(rid.removesuffix(".tmp")) or (ENV_DIR / f"{rid}.env").exists():
                 (ENV_DIR / f"{rid}.env").unlink(missing_ok=True)
         used = {os.path.basename(os.readlink(p / VENV_LINK)) for p in releases.iterdir() if (p / VENV_LINK).is_symlink()}
         for venv in (self.root / "venvs").iterdir() if (self.root / "venvs").is_dir() else []:
@@ -283,23 +238,6 @@ class Host:
                 h["status"] = "removed"
         return status
 
-
-
-def relocate(tmp: Path, final: Path) -> None:
-    """The venv was built at <hash>.tmp: rewrite that path in bin/ (script shebangs,
-    activate) to the final one, so the rename leaves every script working."""
-    old, new = str(tmp).encode(), str(final).encode()
-    for script in (tmp / "bin").iterdir():
-        if script.is_file() and not script.is_symlink():
-            data = script.read_bytes()
-            if old in data:
-                script.write_bytes(data.replace(old, new))
-
-
-def gunicorn_version(venv: Path) -> tuple[int, ...] | None:
-    for info in venv.glob("lib/python3*/site-packages/gunicorn-*.dist-info"):
-        return tuple(int(x) for x in re.findall(r"\d+", info.name.split("-")[1])[:2])
-    return None
 
 
 def sandbox_properties(unit: Path) -> list[str]:

@@ -10,7 +10,7 @@ import time
 
 from launchpad_agent import database
 from launchpad_agent.host import Host
-from launchpad_agent.rules import ID_RE, RELEASE_TIMEOUT_S, RETRY_S, SLOTS, Failure, log, now_iso, record, tail, validate_manifest
+from launchpad_agent.rules import ID_RE, RELEASE_TIMEOUT_S, RETRY_S, SLOTS, Failure, log, now_iso, record, static_problems, tail, validate_manifest
 from launchpad_agent.state import app_env_hash, load_status, save_status
 from launchpad_agent.store import fetch_secrets
 
@@ -28,13 +28,17 @@ def deploy(cfg: dict, store, rid: str, pointer: dict | None = None) -> int:
     live, live_slot = status.get("live"), status.get("slot")
     slot = "b" if live_slot == "a" else "a"
     try:
-        raw = store.get(f"releases/{rid}.json") if ID_RE.match(rid) else None
+        raw = store.get(f"releases/{rid}.json") if ID_RE.fullmatch(rid) else None
         if raw is None:
             raise Failure("fetch", f"release {rid!r} is not in the store {cfg['store']}")
         manifest = json.loads(raw)
         problems = validate_manifest(manifest, rid, host.app)
         if problems:
             raise Failure("fetch", f"manifest {rid} refused: " + "; ".join(problems))
+        # The static map becomes nginx config: checked on the host before anything is installed.
+        problems = static_problems(manifest.get("static") or {})
+        if problems:
+            raise Failure("install", f"manifest {rid}: static map refused: " + "; ".join(problems))
         rel = host.extract(store, manifest)
         # DATABASE_URL joins the secrets where the deployer seals it (DigitalOcean; database.py).
         secrets = fetch_secrets(cfg, store, manifest) + database.prepare(cfg, store)

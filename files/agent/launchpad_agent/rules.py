@@ -18,8 +18,9 @@ STATUS = Path("/var/lib/launchpad/release/status.json")
 LOCK = Path("/run/launchpad-agent.lock")
 NGINX_DIR = Path("/etc/nginx/launchpad")
 PIP_CACHE = "/var/cache/launchpad/pip"
+BUILD_USER = "launchpad-build"
+"""The unprivileged user pip runs as (created by the host's cloud-config; see build.py)."""
 SLOTS = ("a", "b")
-GUNICORN_DEFAULT = "gunicorn~=23.0"
 VENV_LINK = ".launchpad-venv"
 HISTORY_MAX = 50
 RETRY_S = 30.0
@@ -32,7 +33,11 @@ ID_RE = re.compile(r"^[0-9a-f]{12}$")
 HEX_RE = re.compile(r"^[0-9a-f]{16,64}$")
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Only characters that need no quoting in nginx config and shell: URL prefixes and folders.
-SAFE_PATH_RE = re.compile(r"^[A-Za-z0-9._~/@+-]+$")
+SAFE_PATH_RE = re.compile(r"[A-Za-z0-9._~/@+-]+")  # fullmatch only
+# What the deployer's settings accept (launchpad/settings/release_keys.py), matched in full
+# (fullmatch: `$` would let a trailing newline through): a URL prefix /a/b/ and a folder a/b/.
+STATIC_URL_RE = re.compile(r"/(?:[A-Za-z0-9._~-]+/)*")
+STATIC_FOLDER_RE = re.compile(r"[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+)*/?")
 REQ_NAME_RE = re.compile(r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[[^\]]*\])?\s*(?:[<>=!~;@(]|$)")
 EGG_RE = re.compile(r"#egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
 LOCAL_REQ_RE = re.compile(r"^\s*(?:-e|--editable)\b|^\s*(?:\.|\.\.|file:)(?:/|\s|$|\[)")
@@ -80,7 +85,7 @@ def env_file_text(pairs: list[tuple[str, str]], header: str) -> str:
     """Env file text; a later assignment of the same name wins (systemd reads top to bottom)."""
     lines = [f"# {header}"]
     for name, value in pairs:
-        if not ENV_NAME_RE.match(name):
+        if not ENV_NAME_RE.fullmatch(name):
             raise ValueError(f"environment name {name!r}: expected letters, digits and _, not starting with a digit")
         lines.append(f"{name}={quote_env_value(value)}")
     return "\n".join(lines) + "\n"
@@ -101,7 +106,7 @@ def parse_env_file(text: str) -> list[tuple[str, str]]:
             value = re.sub(r'\\([\\"$`])', r"\1", value[1:-1])
         else:
             value = re.sub(r"\\(.)", r"\1", value)
-        if ENV_NAME_RE.match(name):
+        if ENV_NAME_RE.fullmatch(name):
             pairs.append((name, value))
     return pairs
 
@@ -146,6 +151,43 @@ def requirement_lines(path: Path, root: Path, seen: set[Path] | None = None) -> 
 
 def needs_gunicorn(names: list[str | None]) -> bool:
     return "gunicorn" not in names
+
+
+GUNICORN_RE = re.compile(r"gunicorn(?:\s*(?:~=|==|>=|<=|!=|<|>)\s*[0-9][0-9.*]*(?:\s*,\s*(?:~=|==|>=|<=|!=|<|>)\s*[0-9][0-9.*]*)*)?")
+
+
+def gunicorn_requirement(cfg: dict) -> str:
+    """The requirement added for an app that names no gunicorn: agent.json's `gunicorn`, the
+    deployer's one pin (launchpad/providers.py), so the agent holds no version of its own."""
+    value = cfg.get("gunicorn")
+    if not isinstance(value, str) or not GUNICORN_RE.fullmatch(value):
+        raise ValueError(f"agent.json gunicorn {value!r}: expected gunicorn with an optional version specifier "
+                         "(the host's agent.json predates it: replace the host, or name gunicorn in the app)")
+    return value
+
+
+# The builder's sandbox: network (pip downloads), its build folder and the pip cache writable,
+# everything else read-only or hidden, no privilege; MemoryDenyWriteExecute stays off (compilers, JITs).
+BUILD_SANDBOX = (
+    "NoNewPrivileges=yes", "CapabilityBoundingSet=", "AmbientCapabilities=", "ProtectSystem=strict", "ProtectHome=yes",
+    "PrivateTmp=yes", "PrivateDevices=yes", "ProtectKernelTunables=yes", "ProtectKernelModules=yes",
+    "ProtectKernelLogs=yes", "ProtectControlGroups=yes", "ProtectClock=yes", "ProtectHostname=yes",
+    "ProtectProc=invisible", "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6", "RestrictNamespaces=yes",
+    "RestrictRealtime=yes", "RestrictSUIDSGID=yes", "LockPersonality=yes", "SystemCallArchitectures=native",
+    "RemoveIPC=yes", "KillMode=control-group", "UMask=0022",
+)
+
+
+def build_command(argv: list[str], work: str, timeout_s: int) -> list[str]:
+    """systemd-run argv running `argv` as BUILD_USER in `work`, which with the pip cache is all it
+    may write. --wait: the unit (and every process it started) is gone when this returns."""
+    env = {"HOME": "/tmp", "PIP_CACHE_DIR": PIP_CACHE, "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1",
+           "PIP_PROGRESS_BAR": "off", "PYTHONDONTWRITEBYTECODE": "1", "PATH": "/usr/local/bin:/usr/bin:/bin"}
+    return ["systemd-run", "--quiet", "--wait", "--collect", "--pipe", "--service-type=exec",
+            f"--uid={BUILD_USER}", f"--gid={BUILD_USER}", f"--working-directory={work}",
+            f"--property=ReadWritePaths={work} {PIP_CACHE}", f"--property=RuntimeMaxSec={timeout_s}",
+            *(f"--property={p}" for p in BUILD_SANDBOX), *(f"--setenv={k}={v}" for k, v in sorted(env.items())),
+            "--", *argv]
 
 
 def pyproject_dependencies(text: str) -> list[str]:
@@ -201,7 +243,7 @@ def validate_manifest(data: dict, release_id: str, app: str) -> list[str]:
         p.append(f"app {data.get('app')!r}: this host runs {app!r}")
     if not re.fullmatch(r"[0-9a-f]{64}", str(data.get("artifact"))):
         p.append(f"artifact {data.get('artifact')!r}: expected a sha256")
-    if not HEX_RE.match(str(data.get("deps_hash"))):
+    if not HEX_RE.fullmatch(str(data.get("deps_hash"))):
         p.append(f"deps_hash {data.get('deps_hash')!r}: expected hex")
     if data.get("deps") not in ("requirements.txt", "pyproject.toml", "none"):
         p.append(f"deps {data.get('deps')!r}: expected requirements.txt, pyproject.toml or none")
@@ -209,15 +251,10 @@ def validate_manifest(data: dict, release_id: str, app: str) -> list[str]:
     if not isinstance(module, str) or not module.strip() or any(ord(c) < 0x20 for c in module):
         p.append(f"module {module!r}: expected like pkg.mod:app or pkg:create_app()")
     for name, value in (data.get("env") or {}).items():
-        if not ENV_NAME_RE.match(name) or not isinstance(value, str):
+        if not ENV_NAME_RE.fullmatch(name) or not isinstance(value, str):
             p.append(f"env.{name}: expected NAME: string")
-    for url, folder in (data.get("static") or {}).items():
-        if not (SAFE_PATH_RE.match(url) and url.startswith("/") and url.endswith("/") and "//" not in url and ".." not in url):
-            p.append(f"static {url!r}: expected a URL prefix like /static/")
-        if not (isinstance(folder, str) and SAFE_PATH_RE.match(folder) and member_problem(folder, "dir") is None):
-            p.append(f"static.{url} {folder!r}: expected a folder inside the app")
     for folder in data.get("writable") or []:
-        if not (isinstance(folder, str) and SAFE_PATH_RE.match(folder) and not folder.startswith("/")
+        if not (isinstance(folder, str) and SAFE_PATH_RE.fullmatch(folder) and not folder.startswith("/")
                 and member_problem(folder.strip("/"), "dir") is None):
             p.append(f"writable {folder!r}: expected a relative folder inside the app")
     for key in ("workers", "threads"):
@@ -227,6 +264,26 @@ def validate_manifest(data: dict, release_id: str, app: str) -> list[str]:
     if path is not None and not (isinstance(path, str) and path.startswith("/") and not any(c in path for c in " \r\n")):
         p.append(f"health_path {path!r}: expected a path like /healthz, or null")
     return p
+
+
+def static_problems(static: object) -> list[str]:
+    """Why the manifest's static map cannot become nginx locations (empty: it can). Checked
+    on the host again, whatever the deployer checked: each value lands in nginx config
+    unquoted (`location ^~ <url>`, `alias <release>/<folder>/`), so only a full match of
+    the allow-list passes: no `..` or `.` segment, no quote, `;`, brace, space or newline."""
+    if not isinstance(static, dict):
+        return [f"static {static!r}: expected a map of URL prefix to folder"]
+    p = []
+    for url, folder in static.items():
+        if not (isinstance(url, str) and STATIC_URL_RE.fullmatch(url) and not _dot_segment(url)):
+            p.append(f"static {url!r}: expected a URL prefix like /static/ (letters, digits, . _ ~ -, ending in /)")
+        if not (isinstance(folder, str) and STATIC_FOLDER_RE.fullmatch(folder) and not _dot_segment(folder)):
+            p.append(f"static.{url} {folder!r}: expected a folder inside the app, relative, like pkg/static/")
+    return p
+
+
+def _dot_segment(path: str) -> bool:
+    return any(part in (".", "..") for part in path.split("/"))
 
 
 def record(status: dict, entry: dict) -> dict:
@@ -273,6 +330,9 @@ def live_conf(app: str, slot: str, release: str) -> str:
 def static_conf(app: str, release_dir: str, static: dict[str, str]) -> str:
     """Server-level locations aliasing the live release's static folders. Names carrying a
     content hash are cached for a year, the rest briefly: a release may change them."""
+    problems = static_problems(static)
+    if problems or not SAFE_PATH_RE.fullmatch(release_dir):
+        raise ValueError("; ".join(problems) or f"release folder {release_dir!r}: unsafe in nginx config")
     out = [f"# Written by launchpad-agent: {app}'s static files from {release_dir}; do not edit."]
     for url, folder in sorted(static.items()):
         out += [f"location ^~ {url} {{",

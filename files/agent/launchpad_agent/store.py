@@ -30,7 +30,7 @@ def host_id(cfg: dict) -> str | None:
         cached = HOST_ID_CACHE.read_text().strip()
     except OSError:
         cached = ""
-    if HOST_ID_RE.match(cached):
+    if HOST_ID_RE.fullmatch(cached):
         return cached
     if source == "hostname":
         value = os.uname().nodename
@@ -43,7 +43,7 @@ def host_id(cfg: dict) -> str | None:
     else:
         raise Failure("fetch", f"host_id {source!r} in agent.json: expected hostname, aws or digitalocean")
     value = value.strip()
-    if not HOST_ID_RE.match(value):
+    if not HOST_ID_RE.fullmatch(value):
         raise Failure("fetch", f"host_id from {source}: {value[:80]!r} is not a host name or id")
     HOST_ID_CACHE.parent.mkdir(mode=0o700, exist_ok=True)
     HOST_ID_CACHE.write_text(value + "\n")
@@ -112,7 +112,7 @@ def fetch_secrets(cfg: dict, store, manifest: dict) -> list[tuple[str, str]]:
         return []
     kind = (cfg.get("secrets") or {}).get("kind", "file")
     if kind == "file":
-        raw = store.get(f"secrets/{version}.json") if HEX_RE.match(version) else None
+        raw = store.get(f"secrets/{version}.json") if HEX_RE.fullmatch(version) else None
         values = json.loads(raw) if raw else {}
     elif kind == "aws-secretsmanager":
         from launchpad_agent.aws import secretsmanager_get  # noqa: PLC0415

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 import pytest
 
 from launchpad.render import heroku
-from launchpad.render.bootstrap import GUNICORN_SPEC
+from launchpad.providers import GUNICORN_REQUIREMENT
 
 
 def reader(files: Mapping[str, str]) -> heroku.Reader:
@@ -130,7 +130,7 @@ def test_hash_checking_requirements_are_refused_rather_than_broken() -> None:
 
 
 def test_gunicorn_pin_is_the_vm_hosts_pin() -> None:
-    assert heroku.GUNICORN == f"gunicorn{GUNICORN_SPEC}"
+    assert heroku.GUNICORN == GUNICORN_REQUIREMENT
 
 
 @pytest.mark.parametrize("url, expected", [
