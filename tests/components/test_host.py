@@ -7,8 +7,8 @@ import typing
 
 import pulumi
 
-from components.droplet_host import DropletHost, DropletPlacement
-from components.ec2_host import Ec2Host, Ec2Placement
+from components.digitalocean.droplet_host import DropletHost, DropletPlacement
+from components.aws.ec2_host import Ec2Host, Ec2Placement
 from components.host import HostArgs
 
 
