@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from launchpad.cli.common import StackOpt, load_settings
+from launchpad.render import release_host
 from launchpad.render.bootstrap import DatabaseLink, host_files, render_user_data
 from launchpad.settings import reference_markdown
 
@@ -25,9 +26,9 @@ def _write(path: Path, text: str) -> None:
 def render(stack: StackOpt = "dev", out: Annotated[Path, typer.Option(help="Folder to write into.")] = Path("out")) -> None:
     """Write the files the stack's host will run, for review: user-data, nginx, systemd units, scripts.
 
-    Each file lands at its path on the host under OUT/<stack>/host/; the packed app is
-    listed with checksums (app.manifest) instead of as an opaque archive. Values only
-    the cloud knows (database endpoint, secret ARN) appear as <placeholders>.
+    Each file lands at its path on the host under OUT/<stack>/host/; the release agent the
+    host fetches is listed with checksums (launchpad-agent.manifest) instead of as an opaque
+    zip. Values only the cloud knows (database endpoint, secret ARN) appear as <placeholders>.
     """
     settings = load_settings(stack)
     database = None
@@ -41,6 +42,11 @@ def render(stack: StackOpt = "dev", out: Annotated[Path, typer.Option(help="Fold
             _write(root / "host" / (f.path.lstrip("/") + ".manifest"), _manifest(f.content))
         else:
             _write(root / "host" / f.path.lstrip("/"), f.content)
+    # The release agent is not in user-data: the bootstrap fetches it from the stack's store and
+    # runs it only with the sha256 pinned there. Listed here like any packed file, for review.
+    _write(root / "host" / (release_host.AGENT.lstrip("/") + ".manifest"),
+           f"# {release_host.AGENT}: fetched from the store's {release_host.agent_key()} (sha256 pinned in user-data)\n"
+           + _manifest(base64.b64encode(release_host.agent_pyz()).decode()))
     typer.echo(f"rendered stack {stack} ({settings.provider}) into {root}")
 
 
