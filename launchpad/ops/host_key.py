@@ -13,17 +13,13 @@ machine on the path could not have swapped; `launchpad ssh/run/logs` then trust 
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import hmac
-import http.client
 import json
-import os
 import sys
-import time
 from collections.abc import Sequence
 
-from launchpad.release.enroll import ENROLL_ENV, PATH, fetch
+from launchpad.release.enroll import command, poll
 
 SSH_LABEL = b"launchpad-ssh-host-key:"
 """Keeps this MAC apart from the sealing key's (same enrollment value, another message)."""
@@ -58,43 +54,14 @@ def verify_ssh_host_key(document: str | bytes, enroll_hex: str) -> str:
 
 
 def wait_for_ssh_host_key(base_url: str, host: str | None, enroll_hex: str, timeout: float, interval: float = 5.0) -> str:
-    deadline = time.monotonic() + timeout
-    seen = ""
-    while True:
-        try:
-            status, body = fetch(base_url, host)
-            if status == 200:
-                try:
-                    return verify_ssh_host_key(body, enroll_hex)
-                except HostKeyMismatch:
-                    raise
-                except HostKeyError as err:
-                    seen = str(err)  # announced before sshd had a key: wait for the next one
-            else:
-                seen = f"HTTP {status}"
-        except (OSError, http.client.HTTPException) as exc:
-            seen = f"{type(exc).__name__}: {exc}"
-        if time.monotonic() >= deadline:
-            raise TimeoutError(f"no SSH host key at {base_url}{PATH} within {timeout:g} s; last seen: {seen}")
-        time.sleep(interval)
+    # announced before sshd had a key: wait for the next one; a wrong MAC is refused at once
+    return poll(base_url, host, lambda body: verify_ssh_host_key(body, enroll_hex), timeout, interval,
+                what="SSH host key", retry_on=(HostKeyError,), refuse=(HostKeyMismatch,))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m launchpad.ops.host_key", description=__doc__.splitlines()[0])
-    parser.add_argument("url", help="the droplet's own address, e.g. http://203.0.113.7")
-    parser.add_argument("--host", help="Host header (the site's domain)")
-    parser.add_argument("--timeout", type=float, default=900.0)
-    args = parser.parse_args(argv)
-    enroll = os.environ.get(ENROLL_ENV, "")
-    if not enroll:
-        parser.error(f"{ENROLL_ENV} is not set")
-    try:
-        line = wait_for_ssh_host_key(args.url, args.host, enroll, args.timeout)
-    except (TimeoutError, HostKeyError) as err:
-        print(f"host key: {err}", file=sys.stderr)
-        return 1
-    print(line)
-    return 0
+    return command(argv, prog="python -m launchpad.ops.host_key", doc=__doc__ or "", label="host key",
+                   wait=wait_for_ssh_host_key, errors=(HostKeyError,))
 
 
 if __name__ == "__main__":
