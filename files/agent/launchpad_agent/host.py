@@ -14,6 +14,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from launchpad_agent import standby
 from launchpad_agent.rules import (
     APP_ENV, ENV_DIR, HEALTH_TIMEOUT_S, ID_RE, NGINX_DIR, RELEASE_TIMEOUT_S, SLOT_ENV_DIR, TAIL_LINES, VENV_LINK,
     VERIFY_TIMEOUT_S, Failure, env_file_text, healthy, live_conf, parse_env_file, prune_plan, static_conf, tail,
@@ -188,6 +189,7 @@ class Host:
             write_atomic(p, text.encode(), 0o644)
         # Tested first for a readable refusal; the nginx.service drop-in tests again on reload.
         test = subprocess.run(["nginx", "-t", "-q"], capture_output=True, text=True, timeout=60)
+        before = set(nginx_workers())
         proc = test if test.returncode != 0 else subprocess.run(["systemctl", "reload", "nginx.service"],
                                                                 capture_output=True, text=True, timeout=60)
         if proc.returncode != 0:
@@ -205,21 +207,22 @@ class Host:
                 seen = conn.getresponse().getheader("X-Launchpad-Release")
                 conn.close()
                 if seen == manifest["id"]:
+                    wait_signalled(before)
                     return
             except OSError as err:
                 seen = str(err)
             time.sleep(0.1)
         raise Failure("switch", f"nginx does not serve release {manifest['id']} after the reload (saw {seen!r})")
 
-    def retire(self, slot: str) -> None:
-        """Stop a slot once no nginx worker from before the reload can still send it a request;
-        gunicorn finishes in-flight requests on TERM (TimeoutStopSec covers graceful_timeout)."""
+    def retire(self, slot: str) -> int:
+        """Once no nginx worker from before the reload can still send the slot a request, park it
+        with one worker (standby.py: a rollback to it is then a switch) or stop it; the workers let
+        go finish their in-flight requests (TERM; TimeoutStopSec covers graceful_timeout).
+        Returns the workers the parked slot had (0: stopped)."""
         deadline = time.monotonic() + 70
         while time.monotonic() < deadline and old_nginx_workers():
             time.sleep(0.1)
-        units = [f"{self.app}@{slot}.socket", f"{self.app}@{slot}.service"]
-        subprocess.run(["systemctl", "stop", *units], capture_output=True, timeout=120)
-        subprocess.run(["systemctl", "disable", "--no-reload", *units], capture_output=True)
+        return standby.park(self.app, slot)
 
     def prune(self, status: dict, keep: int) -> dict:
         releases = self.root / "releases"
@@ -261,6 +264,32 @@ def unix_get(sock_path: str, path: str, host: str, timeout: float) -> int:
         return resp.status
     finally:
         conn.close()
+
+
+def nginx_workers() -> dict[int, bytes]:
+    """pid -> title of every nginx worker."""
+    out = {}
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            title = cmdline.read_bytes()
+        except OSError:
+            continue
+        if title.startswith(b"nginx: worker process"):
+            out[int(cmdline.parent.name)] = title
+    return out
+
+
+def wait_signalled(before: set[int], timeout: float = 5.0) -> None:
+    """Until every worker from before the reload has exited or is shutting down (closed its
+    listening sockets). nginx's master starts the new workers and only ~100 ms later tells the
+    old ones to quit; until then an old worker still accepts and proxies to the old slot, which
+    must not be stopped yet (a new worker serving the new release proves nothing about them)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now = nginx_workers()
+        if not any(pid in now and b"shutting down" not in now[pid] for pid in before):
+            return
+        time.sleep(0.02)
 
 
 def old_nginx_workers() -> bool:

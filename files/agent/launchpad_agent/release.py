@@ -1,6 +1,7 @@
 """One release, start to finish, under the caller's lock: fetch, install, release command,
-boot the idle slot, health, switch nginx, retire the old slot, record, prune. Any failure
-is recorded (stage, exit code, output tail) and leaves the live release serving."""
+boot the idle slot (or wake it, if it is parked on this very release: standby.py), health,
+switch nginx, park the old slot, record, prune. Any failure is recorded (stage, exit code,
+output tail) and leaves the live release serving."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import json
 import subprocess
 import time
 
-from launchpad_agent import database
+from launchpad_agent import database, standby
 from launchpad_agent.host import Host
 from launchpad_agent.rules import ID_RE, RELEASE_TIMEOUT_S, RETRY_S, SLOTS, Failure, log, now_iso, record, static_problems, tail, validate_manifest
 from launchpad_agent.state import app_env_hash, load_status, save_status
@@ -62,8 +63,12 @@ def deploy(cfg: dict, store, rid: str, pointer: dict | None = None) -> int:
             if proc.returncode != 0:
                 raise Failure("release", f"release command exited {proc.returncode}", proc.returncode, out)
             step("release command done" + (f":\n{out}" if out else ""))
-        host.start_slot(slot, rel, env_file)
-        step(f"slot {slot} started")
+        if standby.warm(host.app, slot, rid, env_file, live):  # a rollback to the parked release: a switch
+            step(f"slot {slot} was parked on {rid}: its workers are back")
+        else:
+            host.start_slot(slot, rel, env_file)
+            standby.started(slot, rid, env_file)
+            step(f"slot {slot} started")
         host.health(slot, manifest.get("health_path"))
         step(f"slot {slot} healthy")
         host.switch(slot, manifest, rel)
@@ -80,8 +85,8 @@ def deploy(cfg: dict, store, rid: str, pointer: dict | None = None) -> int:
                      "took_s": round(took, 2)})
     save_status(status)
     if live_slot in SLOTS and live_slot != slot:
-        host.retire(live_slot)
-        step(f"slot {live_slot} ({live}) stopped")
+        parked = host.retire(live_slot)
+        step(f"slot {live_slot} ({live}) " + (f"parked with one of its {parked} workers" if parked else "stopped"))
     save_status(host.prune(status, int(manifest.get("keep") or cfg.get("keep") or 5)))
     return 0
 
@@ -90,6 +95,7 @@ def failed(host: Host, status: dict, rid: str, slot: str, fail: Failure, pointer
     log(f"{rid}: FAILED at {fail.stage}: {fail}" + (f"\n{fail.tail}" if fail.tail else ""), level=3)
     if fail.stage in ("boot", "health", "switch"):
         subprocess.run(["systemctl", "stop", f"{host.app}@{slot}.socket", f"{host.app}@{slot}.service"], capture_output=True)
+        standby.forget(slot)
     status = record(status, {"id": rid, "at": now_iso(), "source_hash": None, "status": "failed",
                              "took_s": round(time.monotonic() - started, 2)})
     status["last_failure"] = {"id": rid, "stage": fail.stage, "exit": fail.exit, "message": str(fail), "tail": fail.tail,
