@@ -20,23 +20,20 @@ dependencies reuse the venv.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import os
 import re
 import stat
 import tarfile
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from launchpad.release import targz
 from launchpad.release.ignore import IGNORE_FILE, Ignore
 
 ARTIFACTS = "artifacts"
-GZIP_LEVEL = 6
-"""zlib's default: static assets (already compressed) dominate big apps, so higher levels buy little."""
 HOST_PYTHON = "3.11"
 """Debian 12's Python, the interpreter the host's venvs are built with: part of the deps hash."""
 DEPS_SCHEME = "1"
@@ -69,23 +66,6 @@ class Artifact:
 
 def artifact_path(out_dir: Path, sha256: str) -> Path:
     return out_dir / ARTIFACTS / f"{sha256}.tar.gz"
-
-
-class _HashingWriter:
-    """File-like sink that hashes and counts what gzip writes, on its way to disk."""
-
-    def __init__(self, raw: IO[bytes]):
-        self.raw = raw
-        self.digest = hashlib.sha256()
-        self.size = 0
-
-    def write(self, data: bytes) -> int:
-        self.digest.update(data)
-        self.size += len(data)
-        return self.raw.write(data)
-
-    def flush(self) -> None:
-        self.raw.flush()
 
 
 class _HashingReader:
@@ -187,52 +167,30 @@ def build(app_path: Path, out_dir: Path) -> Artifact:
         return cached
 
     source = hashlib.sha256(b"launchpad-source:1\n")
-    fd, tmp_name = tempfile.mkstemp(prefix=".build-", suffix=".tar.gz", dir=target_dir)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as raw:
-            sink = _HashingWriter(raw)
-            # filename="" and mtime=0: the gzip header carries neither a name nor a time.
-            with gzip.GzipFile(filename="", mode="wb", fileobj=sink, compresslevel=GZIP_LEVEL, mtime=0) as gz:
-                with tarfile.TarFile(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
-                    for rel, path, st in entries:
-                        _add(tar, root, rel, path, st, source)
-            raw.flush()
-            os.fsync(raw.fileno())
-        sha = sink.digest.hexdigest()
-        final = artifact_path(out_dir, sha)
-        os.chmod(tmp, 0o644)
-        if final.exists():
-            tmp.unlink()
-        else:
-            os.replace(tmp, final)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+
+    def fill(tar: tarfile.TarFile) -> None:
+        for rel, path, st in entries:
+            _add(tar, root, rel, path, st, source)
+
+    final, sha, size = targz.write_named(target_dir, ".build-", lambda sha: artifact_path(out_dir, sha), fill)
     deps, deps_hash = _deps(root, {rel for rel, _, st in entries if stat.S_ISREG(st.st_mode)})
     files = sum(1 for _, _, st in entries if not stat.S_ISDIR(st.st_mode))
-    artifact = Artifact(sha, final, sink.size, source.hexdigest(), deps, deps_hash, files)
+    artifact = Artifact(sha, final, size, source.hexdigest(), deps, deps_hash, files)
     _remember(out_dir, stamp, artifact)
     return artifact
 
 
 def _add(tar: tarfile.TarFile, root: Path, rel: str, path: Path, st: os.stat_result, source: Any) -> None:
-    info = tarfile.TarInfo(rel)
-    info.mtime = 0
-    info.uid = info.gid = 0
-    info.uname = info.gname = ""
     if stat.S_ISDIR(st.st_mode):
-        info.type, info.mode = tarfile.DIRTYPE, 0o755
-        tar.addfile(info)
+        tar.addfile(targz.member(rel, 0, 0o755, tarfile.DIRTYPE))
         source.update(f"d\0{rel}\n".encode())
     elif stat.S_ISLNK(st.st_mode):
-        info.type, info.mode = tarfile.SYMTYPE, 0o777
+        info = targz.member(rel, 0, 0o777, tarfile.SYMTYPE)
         info.linkname = _link_target(root, path, rel)
         tar.addfile(info)
         source.update(f"l\0{rel}\0{info.linkname}\n".encode())
     else:
-        info.mode = 0o755 if st.st_mode & 0o111 else 0o644
-        info.size = st.st_size
+        info = targz.member(rel, st.st_size, 0o755 if st.st_mode & 0o111 else 0o644)
         with open(path, "rb") as f:
             reader = _HashingReader(f)
             tar.addfile(info, reader)
@@ -241,7 +199,7 @@ def _add(tar: tarfile.TarFile, root: Path, rel: str, path: Path, st: os.stat_res
 
 def _stamp(entries: list[tuple[str, Path, os.stat_result]], ignore_rules: str) -> str:
     """Names, sizes, modes and mtimes: cheap to read, and any edit changes them."""
-    digest = hashlib.sha256(f"launchpad-stamp:{GZIP_LEVEL}:{DEPS_SCHEME}\n{ignore_rules}\n".encode())
+    digest = hashlib.sha256(f"launchpad-stamp:{targz.GZIP_LEVEL}:{DEPS_SCHEME}\n{ignore_rules}\n".encode())
     for rel, _, st in entries:
         digest.update(f"{rel}\0{st.st_mode:o}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\n".encode())
     return digest.hexdigest()

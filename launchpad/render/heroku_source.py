@@ -15,20 +15,16 @@ and the readiness check waits for it on the app's URL.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import io
-import os
 import tarfile
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
+from launchpad.release.targz import member, write_named
 from launchpad.render import heroku
 
 PREFIX = "heroku-"
-GZIP_LEVEL = 6
 MAX_READ = 1024 * 1024
 """The files read back from the artifact (requirements, pyproject, .profile) are small; a bigger one is not text."""
 
@@ -55,21 +51,6 @@ class HerokuSource:
     bytes: int
     generated: tuple[str, ...]
     """Names launchpad/render/heroku.py wrote (added, or replacing the app's own)."""
-
-
-class _HashingWriter:
-    def __init__(self, raw: IO[bytes]):
-        self.raw = raw
-        self.digest = hashlib.sha256()
-        self.size = 0
-
-    def write(self, data: bytes) -> int:
-        self.digest.update(data)
-        self.size += len(data)
-        return self.raw.write(data)
-
-    def flush(self) -> None:
-        self.raw.flush()
 
 
 def _reader(artifact: Path) -> heroku.Reader:
@@ -111,60 +92,37 @@ def render(artifact: Path, artifact_sha256: str, web: WebSettings, bind_host: st
     return rid, files_for(rid)
 
 
-def _info(name: str, size: int, mode: int, kind: bytes = tarfile.REGTYPE) -> tarfile.TarInfo:
-    info = tarfile.TarInfo(name)
-    info.type, info.size, info.mode, info.mtime = kind, size, mode, 0
-    info.uid = info.gid = 0
-    info.uname = info.gname = ""
-    return info
-
-
 def build_source(artifact: Path, artifact_sha256: str, web: WebSettings, bind_host: str = "0.0.0.0") -> HerokuSource:
     """Writes `heroku-<sha256>.tar.gz` beside the artifact (kept if already there) and describes it."""
     rid, files = render(artifact, artifact_sha256, web, bind_host)
     folders = sorted({"/".join(n.split("/")[:i]) for n in files for i in range(1, n.count("/") + 1)})
     out_dir = artifact.parent
-    fd, tmp_name = tempfile.mkstemp(prefix=".heroku-", suffix=".tar.gz", dir=out_dir)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as raw:
-            sink = _HashingWriter(raw)
-            with gzip.GzipFile(filename="", mode="wb", fileobj=sink, compresslevel=GZIP_LEVEL, mtime=0) as gz:
-                with tarfile.TarFile(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as out:
-                    # Generated files first (sorted), then the artifact's members in its own (sorted) order.
-                    for folder in folders:
-                        out.addfile(_info(folder, 0, 0o755, tarfile.DIRTYPE))
-                    for name in sorted(files):
-                        out.addfile(_info(name, len(files[name]), 0o644), io.BytesIO(files[name]))
-                    with tarfile.open(artifact, mode="r:gz") as src:
-                        for member in src:
-                            if member.name in files or member.name in folders:
-                                continue
-                            _copy(src, out, member)
-            raw.flush()
-            os.fsync(raw.fileno())
-        sha = sink.digest.hexdigest()
-        final = out_dir / f"{PREFIX}{sha}.tar.gz"
-        os.chmod(tmp, 0o644)
-        if final.exists():
-            tmp.unlink()
-        else:
-            os.replace(tmp, final)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return HerokuSource(final, sha, rid, sink.size, tuple(sorted(files)))
+
+    def fill(out: tarfile.TarFile) -> None:
+        # Generated files first (sorted), then the artifact's members in its own (sorted) order.
+        for folder in folders:
+            out.addfile(member(folder, 0, 0o755, tarfile.DIRTYPE))
+        for name in sorted(files):
+            out.addfile(member(name, len(files[name]), 0o644), io.BytesIO(files[name]))
+        with tarfile.open(artifact, mode="r:gz") as src:
+            for item in src:
+                if item.name in files or item.name in folders:
+                    continue
+                _copy(src, out, item)
+
+    final, sha, size = write_named(out_dir, ".heroku-", lambda sha: out_dir / f"{PREFIX}{sha}.tar.gz", fill)
+    return HerokuSource(final, sha, rid, size, tuple(sorted(files)))
 
 
-def _copy(src: tarfile.TarFile, out: tarfile.TarFile, member: tarfile.TarInfo) -> None:
-    if member.isfile():
-        info = _info(member.name, member.size, 0o755 if member.mode & 0o111 else 0o644)
-        out.addfile(info, src.extractfile(member))
-    elif member.isdir():
-        out.addfile(_info(member.name, 0, 0o755, tarfile.DIRTYPE))
-    elif member.issym():
-        info = _info(member.name, 0, 0o777, tarfile.SYMTYPE)
-        info.linkname = member.linkname
+def _copy(src: tarfile.TarFile, out: tarfile.TarFile, item: tarfile.TarInfo) -> None:
+    if item.isfile():
+        info = member(item.name, item.size, 0o755 if item.mode & 0o111 else 0o644)
+        out.addfile(info, src.extractfile(item))
+    elif item.isdir():
+        out.addfile(member(item.name, 0, 0o755, tarfile.DIRTYPE))
+    elif item.issym():
+        info = member(item.name, 0, 0o777, tarfile.SYMTYPE)
+        info.linkname = item.linkname
         out.addfile(info)
     else:
-        raise SourceError(f"{member.name}: the artifact holds a {member.type!r} member; only files, folders and links ship")
+        raise SourceError(f"{item.name}: the artifact holds a {item.type!r} member; only files, folders and links ship")
