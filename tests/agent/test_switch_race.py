@@ -12,6 +12,7 @@ import pytest
 from kit import agent
 
 host_mod = agent("host")
+rules = agent("rules")
 WORKER, QUITTING = b"nginx: worker process\x00", b"nginx: worker process is shutting down\x00"
 
 
@@ -37,3 +38,16 @@ def test_gives_up_after_the_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_titles_are_read_from_proc() -> None:
     assert all(title.startswith(b"nginx: worker process") for title in host_mod.nginx_workers().values())
+
+
+def test_a_get_whose_worker_died_is_passed_again_to_the_live_slot() -> None:
+    """The live socket twice (the second as backup), never marked down; retries only on an
+    error within 10 s (nginx retries no POST). Proven against a real nginx and a socket that
+    drops the first connection, and on a machine: tests/e2e/test_faults.py (kill -9)."""
+    from launchpad.render.bootstrap import render_nginx_http
+    from launchpad.settings import validate
+
+    live = rules.live_conf("rocket", "b", "0123456789ab")
+    assert "    server unix:/run/rocket-b.sock max_fails=0;\n    server unix:/run/rocket-b.sock max_fails=0 backup;\n" in live
+    http = render_nginx_http(validate({}, "test"))
+    assert "proxy_next_upstream error;\n" in http and "proxy_next_upstream_timeout 10s;\n" in http

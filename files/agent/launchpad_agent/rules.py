@@ -322,8 +322,12 @@ def refused(status: dict, pointer: dict, now: float, app_env: str | None = None)
 
 
 def live_conf(app: str, slot: str, release: str) -> str:
+    """The live slot as nginx's upstream, twice: the second entry (same socket) is where nginx
+    retries a GET whose worker died mid-request (kill -9, OOM) instead of answering 502; never
+    a POST (nginx retries no non-idempotent request), nor after proxy_next_upstream_timeout."""
     return (f"# Written by launchpad-agent: the live release of {app}; do not edit.\n"
-            f"upstream {app}_app {{\n    server unix:/run/{app}-{slot}.sock fail_timeout=0;\n}}\n"
+            f"upstream {app}_app {{\n    server unix:/run/{app}-{slot}.sock max_fails=0;\n"
+            f"    server unix:/run/{app}-{slot}.sock max_fails=0 backup;\n}}\n"
             f'map "" $launchpad_release {{\n    default "{release}";\n}}\n')
 
 
