@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -25,6 +26,9 @@ from launchpad.providers import AWS
 DEBIAN_OWNER = "136693071363"
 """Debian's own AWS account: https://wiki.debian.org/Cloud/AmazonEC2Image"""
 ROOT_VOLUME_GB = 10
+IMDS_V2: dict[str, Any] = {"http_endpoint": "enabled", "http_tokens": "required", "http_put_response_hop_limit": 1}
+"""Instance metadata options, for the instance and the fleet's launch template alike: only session-token
+requests (IMDSv2), one hop, so containers and SSRF through the app can't reach the role."""
 
 def encode_user_data(user_data: str) -> str:
     """EC2's `user_data_base64`: gzip+base64, as the AWS profile encodes it (launchpad/providers.py)."""
@@ -47,6 +51,18 @@ def architecture(instance_type: str) -> str:
 
 def ami_name_pattern(arch: str) -> str:
     return f"debian-12-{'arm64' if arch == 'arm64' else 'amd64'}-*"
+
+
+def debian_ami(instance_type: str, parent: pulumi.Resource) -> pulumi.Output[aws.ec2.GetAmiResult]:
+    """The newest official Debian 12 AMI for the instance type's architecture (single host and fleet alike)."""
+    arch = architecture(instance_type)
+    return aws.ec2.get_ami_output(
+        most_recent=True, owners=[DEBIAN_OWNER],
+        filters=[aws.ec2.GetAmiFilterArgs(name="name", values=[ami_name_pattern(arch)]),
+                 aws.ec2.GetAmiFilterArgs(name="architecture", values=[arch]),
+                 aws.ec2.GetAmiFilterArgs(name="virtualization-type", values=["hvm"]),
+                 aws.ec2.GetAmiFilterArgs(name="root-device-type", values=["ebs"])],
+        opts=pulumi.InvokeOptions(parent=parent))
 
 
 @dataclass
@@ -72,14 +88,7 @@ class Ec2Host(pulumi.ComponentResource):
     def __init__(self, name: str, args: HostArgs[Ec2Placement], opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("launchpad:hosts:Ec2Host", name, None, opts)
         place = args.placement
-        arch = architecture(args.size)
-        ami = aws.ec2.get_ami_output(
-            most_recent=True, owners=[DEBIAN_OWNER],
-            filters=[aws.ec2.GetAmiFilterArgs(name="name", values=[ami_name_pattern(arch)]),
-                     aws.ec2.GetAmiFilterArgs(name="architecture", values=[arch]),
-                     aws.ec2.GetAmiFilterArgs(name="virtualization-type", values=["hvm"]),
-                     aws.ec2.GetAmiFilterArgs(name="root-device-type", values=["ebs"])],
-            opts=pulumi.InvokeOptions(parent=self))
+        ami = debian_ami(args.size, self)
 
         self.instance = aws.ec2.Instance(
             f"{name}-instance",
@@ -91,9 +100,7 @@ class Ec2Host(pulumi.ComponentResource):
             iam_instance_profile=place.instance_profile,
             user_data_base64=pulumi.Output.from_input(args.user_data).apply(encode_user_data),
             user_data_replace_on_change=True,
-            # Only session-token requests (IMDSv2), one hop: containers and SSRF through the app can't reach the role.
-            metadata_options=aws.ec2.InstanceMetadataOptionsArgs(
-                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1),
+            metadata_options=aws.ec2.InstanceMetadataOptionsArgs(**IMDS_V2),
             root_block_device=aws.ec2.InstanceRootBlockDeviceArgs(
                 encrypted=True, volume_type="gp3", volume_size=ROOT_VOLUME_GB, delete_on_termination=True),
             tags={**place.tags, "Name": name},

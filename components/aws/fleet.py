@@ -31,7 +31,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_command as command
 
-from components.aws.ec2_host import DEBIAN_OWNER, ROOT_VOLUME_GB, ami_name_pattern, architecture, encode_user_data
+from components.aws.ec2_host import IMDS_V2, ROOT_VOLUME_GB, debian_ami, encode_user_data
 from components.host import HostArgs
 from components.readiness import python_command
 from launchpad.settings import PROJECT_ROOT
@@ -96,14 +96,7 @@ class AwsFleet(pulumi.ComponentResource):
             raise ValueError(f"{name}: desired {place.desired} is outside {place.minimum}..{place.maximum}")
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(place.tags)
-        arch = architecture(args.size)
-        ami = aws.ec2.get_ami_output(
-            most_recent=True, owners=[DEBIAN_OWNER],
-            filters=[aws.ec2.GetAmiFilterArgs(name="name", values=[ami_name_pattern(arch)]),
-                     aws.ec2.GetAmiFilterArgs(name="architecture", values=[arch]),
-                     aws.ec2.GetAmiFilterArgs(name="virtualization-type", values=["hvm"]),
-                     aws.ec2.GetAmiFilterArgs(name="root-device-type", values=["ebs"])],
-            opts=pulumi.InvokeOptions(parent=self))
+        ami = debian_ami(args.size, self)
 
         self.launch_template = aws.ec2.LaunchTemplate(
             f"{name}-template",
@@ -112,9 +105,7 @@ class AwsFleet(pulumi.ComponentResource):
             user_data=pulumi.Output.from_input(args.user_data).apply(encode_user_data),
             iam_instance_profile=(aws.ec2.LaunchTemplateIamInstanceProfileArgs(name=place.instance_profile)
                                   if place.instance_profile is not None else None),
-            # Only session-token requests (IMDSv2), one hop, as on a single host.
-            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
-                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1),
+            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(**IMDS_V2),
             block_device_mappings=[aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
                 device_name="/dev/xvda", ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
                     encrypted="true", volume_type="gp3", volume_size=ROOT_VOLUME_GB, delete_on_termination="true"))],
