@@ -48,7 +48,7 @@ class Variant:
 
 def keepalive(n: int) -> tuple[tuple[Edit, ...], tuple[Edit, ...]]:
     """(live edits, site edits): upstream keepalive n, HTTP/1.1 and no Connection header to the upstream."""
-    return ((sub(r"(fail_timeout=0;)", rf"\1\n    keepalive {n};", 1),),
+    return ((sub(r"(upstream [\w-]+ \{[^}]*?)\n\}", rf"\1\n    keepalive {n};\n}}", 1),),
             (sub(r"(\n([ \t]*)proxy_redirect off;)", r'\1\n\2proxy_http_version 1.1;\n\2proxy_set_header Connection "";'),))
 
 

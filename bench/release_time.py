@@ -33,8 +33,8 @@ from launchpad.local import release as local_release
 from launchpad.release.publish import stack_secrets
 
 Progress = Callable[[str], None]
-STEP = re.compile(r"([0-9a-f]{12}): (fetched|installed|release command done|slot \w started|slot \w healthy|live on slot \w"
-                  r"|slot \w \(\w+\) stopped).*?\(([\d.]+) s\)", re.DOTALL)
+STEP = re.compile(r"([0-9a-f]{12}): (fetched|installed|database writable|release command done|slot \w started|slot \w was parked"
+                  r"|slot \w healthy|live on slot \w|slot \w \(\w+\) (?:stopped|parked)).*?\(([\d.]+) s\)", re.DOTALL)
 """The agent's journal lines: `<id>: <step> ... (<seconds since the previous step> s)`."""
 
 
@@ -110,11 +110,12 @@ def change_app(marker: str, deps: bool) -> None:
 
 def agent_steps(rig: Rig, rid: str, since: str) -> dict[str, float]:
     log = rig.web.sh(f"journalctl -u launchpad-agent.service --since '{since}' -o cat --no-pager", check=False)
-    names = {"live on slot": "switched", "stopped": "old slot stopped"}
+    names = {"live on slot": "switched", "slot was parked": "slot woken"}
     out = {}
     for m in STEP.finditer(log):
         if m.group(1) == rid:
-            step = re.sub(r"slot \w \(\w+\) stopped", "stopped", m.group(2)).replace("slot a ", "slot ").replace("slot b ", "slot ")
+            step = re.sub(r"^slot \w \(\w+\) (stopped|parked)$", r"old slot \1", m.group(2))
+            step = re.sub(r"^slot \w (started|healthy|was parked)$", r"slot \1", step)
             step = re.sub(r"^live on slot \w$", "live on slot", step)
             out[names.get(step, step)] = float(m.group(3))
     return out
