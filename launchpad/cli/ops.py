@@ -10,8 +10,6 @@ DigitalOcean, nsenter on the local target. Output streams; the remote exit code 
 from __future__ import annotations
 
 import json
-import time
-import urllib.error
 import urllib.request
 from typing import Annotated, Any
 
@@ -19,7 +17,7 @@ import typer
 
 from launchpad.cli.common import StackOpt, load_settings
 from launchpad.ops import remote
-from launchpad.ops.connect import Target, pick_hosts, site_url, stack_outputs, target_for
+from launchpad.ops.connect import Target, pick_hosts, site_health, site_url, stack_outputs, target_for
 from launchpad.ops.execute import SSH_FAILED, Done, call, call_all, exit_code
 from launchpad.ops.remote import OpsError
 from launchpad.settings import Settings
@@ -111,16 +109,7 @@ def _health(url: str, host_header: str | None, local: bool) -> dict[str, Any]:
     handlers = [urllib.request.ProxyHandler({})] if local else []
     opener = urllib.request.build_opener(*handlers)
     request = urllib.request.Request(url, headers={"Host": host_header} if host_header else {})
-    started = time.monotonic()
-    try:
-        with opener.open(request, timeout=HEALTH_TIMEOUT_S) as resp:
-            code, release = resp.status, resp.headers.get("X-Launchpad-Release")
-    except urllib.error.HTTPError as err:
-        code, release = err.code, err.headers.get("X-Launchpad-Release")
-    except (urllib.error.URLError, OSError) as err:
-        return {"url": url, "healthy": False, "error": str(getattr(err, "reason", err))}
-    return {"url": url, "healthy": code < 500, "status": code, "ms": round((time.monotonic() - started) * 1000),
-            "release": release}
+    return site_health(opener, request, HEALTH_TIMEOUT_S)
 
 
 def status(stack: StackOpt = "dev", as_json: Annotated[bool, typer.Option("--json")] = False, host: HostOpt = None) -> None:

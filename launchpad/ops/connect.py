@@ -11,6 +11,9 @@ import json
 import os
 import shutil
 import subprocess
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -121,6 +124,22 @@ def site_url(settings: Settings, target: Target) -> tuple[str | None, str | None
         return target.url, target.host_header
     url = target.outputs.get("url") if target.outputs else None
     return (str(url) if url else None), None
+
+
+def site_health(opener: urllib.request.OpenerDirector, request: urllib.request.Request, timeout: float) -> dict[str, Any]:
+    """One GET of the site as users see it: status, time, and the release the answer says is live
+    (`X-Launchpad-Release`). Any answer below 500 is healthy; no answer is not. VM hosts and Heroku alike."""
+    url = request.full_url
+    started = time.monotonic()
+    try:
+        with opener.open(request, timeout=timeout) as resp:
+            code, release = resp.status, resp.headers.get("X-Launchpad-Release")
+    except urllib.error.HTTPError as err:
+        code, release = err.code, err.headers.get("X-Launchpad-Release")
+    except (urllib.error.URLError, OSError) as err:
+        return {"url": url, "healthy": False, "error": str(getattr(err, "reason", err))}
+    return {"url": url, "healthy": code < 500, "status": code, "ms": round((time.monotonic() - started) * 1000),
+            "release": release}
 
 
 def pick_hosts(target: Target, host: str | None, default_all: bool) -> list[int]:

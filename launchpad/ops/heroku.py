@@ -26,13 +26,12 @@ import re
 import shlex
 import socket
 import ssl
-import time
-import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
+from launchpad.ops.connect import site_health
 from launchpad.ops.heroku_api import HerokuApi, app_path, opener_for
 from launchpad.ops.remote import OpsError
 
@@ -152,16 +151,7 @@ def rollback(api: HerokuApi, app: str, out: Out, to: str | None = None) -> int:
 
 
 def _health(url: str, timeout: float = 5.0) -> dict[str, Any]:
-    started = time.monotonic()
-    try:
-        with opener_for(url).open(urllib.request.Request(url, headers={"User-Agent": "launchpad"}), timeout=timeout) as resp:
-            code, release = resp.status, resp.headers.get("X-Launchpad-Release")
-    except urllib.error.HTTPError as err:
-        code, release = err.code, err.headers.get("X-Launchpad-Release")
-    except (urllib.error.URLError, OSError) as err:
-        return {"url": url, "healthy": False, "error": str(getattr(err, "reason", err))}
-    return {"url": url, "healthy": code < 500, "status": code, "ms": round((time.monotonic() - started) * 1000),
-            "release": release}
+    return site_health(opener_for(url), urllib.request.Request(url, headers={"User-Agent": "launchpad"}), timeout)
 
 
 def status_report(api: HerokuApi, app: str, url: str | None, stack: str) -> dict[str, Any]:
