@@ -22,15 +22,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from launchpad.database_url import database_url
 from launchpad.local import balancer, machine
 from launchpad.local import release as local_release
 from launchpad.local import stack as local_stack
 from launchpad.local_plan import LocalPlan
 from launchpad.render import balanced
-from launchpad.render.bootstrap import SECRETS_ENV
 from launchpad.render.haproxy import HealthCheck
-from launchpad.render.postgres import PASSWORD_FILE, render_postgres_user_data
 
 RECORD = "fleet.json"
 Progress = local_stack.Progress
@@ -107,8 +104,7 @@ def boot(plan: LocalPlan, user_data: str, progress: Progress, deadline_s: float,
     names = web_names(stack, plan.hosts)
     _save(stack, {**before, "web": sorted(set(before.get("web", [])) | set(names), key=_host_order),
                   "balancer": balancer.name(stack)})
-    read_only, read_write = local_release.binds(stack)
-    mounts = [(str(h), m, True) for h, m in read_only] + [(str(h), m, False) for h, m in read_write]
+    mounts = local_stack.web_mounts(stack)
     webs = []
     for name in names:
         stage(f"boot {name}")
@@ -119,7 +115,8 @@ def boot(plan: LocalPlan, user_data: str, progress: Progress, deadline_s: float,
         raise balancer.BalancerError(f"a web machine took the balancer's address range {lb_subnet}; down the stack and up again")
     db_name = None
     if plan.database is not None:
-        db_name = _boot_database(plan, [w.name for w in webs], [w.address for w in webs], stage, baked)
+        # Booted on the plain base layer even with prebake, as before: only the web machines are prebaked.
+        db_name = local_stack.boot_database(plan, [w.name for w in webs], [w.address for w in webs], stage, prebake=False)
     servers = [(server_name(w.name), w.address) for w in webs]
     stage(f"boot {balancer.name(stack)} (HAProxy) at {balancer.address(stack)}")
     balancer.boot(stack, servers, check_of(plan), stage, extra_packages=["haproxy"] if prebake else ())
@@ -142,22 +139,6 @@ def boot(plan: LocalPlan, user_data: str, progress: Progress, deadline_s: float,
 def _host_order(name: str) -> tuple[int, str]:
     tail = name.rsplit("-", 1)[-1]
     return (int(tail) if tail.isdigit() else 1 << 30, name)
-
-
-def _boot_database(plan: LocalPlan, web_names_: list[str], addresses: list[str], stage: Progress, baked: list[str]) -> str:
-    assert plan.database is not None
-    stack, db = plan.stack, local_stack.db_name(plan.stack)
-    password = local_stack._password(stack)
-    db_data = render_postgres_user_data(stack, plan.database.version, plan.database.name, local_stack.DB_USER, addresses)
-    stage(f"boot {db}")
-    db_state = machine.up(machine.MachineSpec(db, db_data, local_stack._instance_id(db_data, password),
-                                              {PASSWORD_FILE: (password.encode(), 0o600)}),
-                          progress=stage, replace=machine.status(db) is not None)
-    env = f"DATABASE_URL={database_url(local_stack.DB_USER, password, db_state.address, local_stack.DB_PORT, plan.database.name)}\n"
-    for web in web_names_:
-        machine.allow(web, db, local_stack.DB_PORT)
-        machine.run(web, ["sh", "-c", f"umask 077; mkdir -p {Path(SECRETS_ENV).parent}; cat > {SECRETS_ENV}"], input=env)
-    return db
 
 
 def status_of(plan: LocalPlan) -> local_stack.StackStatus:

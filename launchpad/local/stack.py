@@ -147,22 +147,11 @@ def boot(plan: LocalPlan, user_data: str, progress: Progress = print, deadline_s
     # Without a Secrets Manager ARN the database changes nothing in user-data (its URL
     # arrives in SECRETS_ENV), so the web machine boots at once and cloud-init starts.
     stage(f"boot {web}")
-    read_only, read_write = local_release.binds(stack)
-    mounts = [(str(h), m, True) for h, m in read_only] + [(str(h), m, False) for h, m in read_write]
-    web_state = machine.up(machine.MachineSpec(web, user_data, _instance_id(user_data), binds=mounts), progress=stage,
-                           replace=machine.status(web) is not None, extra_packages=baked(user_data))
+    web_state = machine.up(machine.MachineSpec(web, user_data, _instance_id(user_data), binds=web_mounts(stack)),
+                           progress=stage, replace=machine.status(web) is not None, extra_packages=baked(user_data))
     if plan.database is not None:
         # The database admits the web machine's address, known only now.
-        db = db_name(stack)
-        password = _password(stack)
-        db_data = render_postgres_user_data(stack, plan.database.version, plan.database.name, DB_USER, web_state.address)
-        stage(f"boot {db}")
-        db_state = machine.up(machine.MachineSpec(db, db_data, _instance_id(db_data, password),
-                                                  {PASSWORD_FILE: (password.encode(), 0o600)}),
-                              progress=stage, replace=machine.status(db) is not None, extra_packages=baked(db_data))
-        machine.allow(web, db, DB_PORT)
-        env = f"DATABASE_URL={database_url(DB_USER, password, db_state.address, DB_PORT, plan.database.name)}\n"
-        machine.run(web, ["sh", "-c", f"umask 077; mkdir -p {Path(SECRETS_ENV).parent}; cat > {SECRETS_ENV}"], input=env)
+        db = boot_database(plan, [web], web_state.address, stage, prebake)
         stage("cloud-init (database)")
         machine.wait_cloud_init(db, deadline_s)
     stage("cloud-init")
@@ -170,6 +159,32 @@ def boot(plan: LocalPlan, user_data: str, progress: Progress = print, deadline_s
     # The agent merges SECRETS_ENV (DATABASE_URL) into every release's environment when it deploys.
     stage(f"bootstrap done: {url_for(web_state.address)}")
     return status_of(plan)
+
+
+def web_mounts(stack: str) -> list[tuple[str, str, bool]]:
+    """(host folder, machine folder, read-only) a web machine gets: the release store and the pip cache."""
+    read_only, read_write = local_release.binds(stack)
+    return [(str(h), m, True) for h, m in read_only] + [(str(h), m, False) for h, m in read_write]
+
+
+def boot_database(plan: LocalPlan, webs: list[str], client: str | list[str], stage: Progress, prebake: bool) -> str:
+    """Boots the database machine admitting `client` (the web machines' addresses), opens its port
+    to each of `webs` and hands them DATABASE_URL in SECRETS_ENV; returns its name. Single host and
+    fleet alike; cloud-init is waited for by the caller."""
+    assert plan.database is not None
+    stack, db = plan.stack, db_name(plan.stack)
+    password = _password(stack)
+    db_data = render_postgres_user_data(stack, plan.database.version, plan.database.name, DB_USER, client)
+    stage(f"boot {db}")
+    db_state = machine.up(machine.MachineSpec(db, db_data, _instance_id(db_data, password),
+                                              {PASSWORD_FILE: (password.encode(), 0o600)}),
+                          progress=stage, replace=machine.status(db) is not None,
+                          extra_packages=_packages(db_data) if prebake else [])
+    env = f"DATABASE_URL={database_url(DB_USER, password, db_state.address, DB_PORT, plan.database.name)}\n"
+    for web in webs:
+        machine.allow(web, db, DB_PORT)
+        machine.run(web, ["sh", "-c", f"umask 077; mkdir -p {Path(SECRETS_ENV).parent}; cat > {SECRETS_ENV}"], input=env)
+    return db
 
 
 def status(settings: Settings) -> StackStatus:
