@@ -14,42 +14,29 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Iterator
+from functools import partial
 from urllib.parse import quote
 
 import pytest
 
 from launchpad.local import machine
 from launchpad.local import stack as local_stack
-from launchpad.settings import validate
+
+from . import database_kit
+from .database_kit import database_stack, machines, release_status, sh
 
 pytestmark = pytest.mark.e2e
 STACK = "pg15grant"
-WEB, DB = local_stack.web_name(STACK), f"{local_stack.web_name(STACK)}-db"
+WEB, DB = machines(STACK)
+psql = partial(database_kit.psql, DB)
+status = partial(release_status, WEB)
 GRANT = ("import sys; sys.path.insert(0, '/usr/local/sbin/launchpad-agent'); from launchpad_agent import database; "
          "database.grant({'url': '', 'admin_url': sys.stdin.read().strip(), 'user': 'app', 'database': 'app'})")
 
 
-def sh(name: str, cmd: str) -> str:
-    return machine.run(name, ["sh", "-c", cmd]).stdout.strip()
-
-
-def psql(sql: str, db: str = "postgres") -> str:
-    return machine.run(DB, ["runuser", "-u", "postgres", "--", "psql", "-v", "ON_ERROR_STOP=1", "-d", db, "-Atc", sql]).stdout.strip()
-
-
-def status() -> dict:
-    return json.loads(sh(WEB, "cat /var/lib/launchpad/release/status.json"))
-
-
 @pytest.fixture(scope="module")
 def stack() -> Iterator[local_stack.StackStatus]:
-    settings = validate({"launchpad:provider": "local", "launchpad:domain": "rocket.test", "launchpad:rateLimit": 0,
-                         "launchpad:database": {"enabled": True}}, STACK)
-    up = local_stack.up(settings, progress=print)
-    try:
-        yield up
-    finally:
-        local_stack.down(STACK, progress=print)
+    yield from database_stack(STACK)
 
 
 def test_the_app_user_without_create_is_refused_then_granted_and_released(stack: local_stack.StackStatus) -> None:

@@ -16,33 +16,25 @@ import json
 import secrets
 import time
 from collections.abc import Iterator
+from functools import partial
 from urllib.parse import quote
 
 import pytest
 
 from launchpad.local import machine
 from launchpad.local import stack as local_stack
-from launchpad.settings import validate
 
+from . import database_kit
+from .database_kit import database_stack, machines, release_status, sh
 from .load import Load
 
 pytestmark = pytest.mark.e2e
 STACK = "pg15rotate"
-WEB, DB = local_stack.web_name(STACK), f"{local_stack.web_name(STACK)}-db"
+WEB, DB = machines(STACK)
+psql = partial(database_kit.psql, DB)
+status = partial(release_status, WEB)
 CONNECTS = ("import sys; sys.path.insert(0, '/usr/local/sbin/launchpad-agent'); from launchpad_agent import pg; "
             "pg.run(sys.stdin.read().strip(), 'SELECT 1')")
-
-
-def sh(name: str, cmd: str, input: str | None = None) -> str:
-    return machine.run(name, ["sh", "-c", cmd], input=input).stdout.strip()
-
-
-def psql(sql: str, db: str = "postgres") -> str:
-    return machine.run(DB, ["runuser", "-u", "postgres", "--", "psql", "-v", "ON_ERROR_STOP=1", "-d", db, "-Atc", sql]).stdout.strip()
-
-
-def status() -> dict:
-    return json.loads(sh(WEB, "cat /var/lib/launchpad/release/status.json"))
 
 
 def write_app_env(url: str) -> None:
@@ -62,13 +54,7 @@ def wait_for(what: str, done, timeout: float = 120) -> dict:
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[local_stack.StackStatus]:
-    settings = validate({"launchpad:provider": "local", "launchpad:domain": "rocket.test", "launchpad:rateLimit": 0,
-                         "launchpad:database": {"enabled": True}}, STACK)
-    up = local_stack.up(settings, progress=print)
-    try:
-        yield up
-    finally:
-        local_stack.down(STACK, progress=print)
+    yield from database_stack(STACK)
 
 
 def test_rotation_under_load_fails_no_request(stack: local_stack.StackStatus) -> None:
