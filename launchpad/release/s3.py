@@ -53,6 +53,8 @@ def creds_from_env(spaces: bool, environ: Mapping[str, str] | None = None) -> Cr
 def sign(method: str, host: str, path: str, query: str, headers: Mapping[str, str], payload_sha256: str,
          creds: Creds, region: str, amz_date: str, service: str = "s3") -> dict[str, str]:
     """Headers of one SigV4-signed request (the given ones, host, x-amz-date, token, Authorization)."""
+    # The release agent signs its own requests the same way (files/agent/launchpad_agent/aws.py): a
+    # deliberate copy, since the agent ships to hosts standalone with the standard library only.
     signed = {k.lower(): " ".join(v.strip().split()) for k, v in headers.items()}
     signed.update({"host": host, "x-amz-date": amz_date, "x-amz-content-sha256": payload_sha256})
     if creds.token:
