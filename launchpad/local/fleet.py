@@ -18,7 +18,6 @@ them without the stack's settings (and never guess from machine names).
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -91,13 +90,7 @@ def boot(plan: LocalPlan, user_data: str, progress: Progress, deadline_s: float,
     done everywhere. Running machines with unchanged user-data are left as they are; web machines
     beyond `plan.hosts` (a smaller fleet than last time) leave the balancer and are removed."""
     stack = plan.stack
-    started = time.monotonic()
-
-    def stage(text: str) -> None:
-        progress(f"[{time.monotonic() - started:6.1f}s] {text}")
-
-    stage("base image")
-    machine.ensure_base(progress=stage)
+    stage = local_stack.start_boot(progress)
     balancer.check_address(stack)
     baked = local_stack._packages(user_data) if prebake else []
     before = record(stack) or {}

@@ -132,13 +132,7 @@ def boot(plan: LocalPlan, user_data: str, progress: Progress = print, deadline_s
 
         return fleet.boot(plan, user_data, progress, deadline_s, prebake)
     stack = plan.stack
-    started = time.monotonic()
-
-    def stage(text: str) -> None:
-        progress(f"[{time.monotonic() - started:6.1f}s] {text}")
-
-    stage("base image")
-    machine.ensure_base(progress=stage)
+    stage = start_boot(progress)
 
     def baked(data: str) -> list[str]:
         return _packages(data) if prebake else []
@@ -159,6 +153,19 @@ def boot(plan: LocalPlan, user_data: str, progress: Progress = print, deadline_s
     # The agent merges SECRETS_ENV (DATABASE_URL) into every release's environment when it deploys.
     stage(f"bootstrap done: {url_for(web_state.address)}")
     return status_of(plan)
+
+
+def start_boot(progress: Progress) -> Progress:
+    """The boot's stage reporter (seconds since the boot began), once the base image is ready.
+    Single host and fleet alike."""
+    started = time.monotonic()
+
+    def stage(text: str) -> None:
+        progress(f"[{time.monotonic() - started:6.1f}s] {text}")
+
+    stage("base image")
+    machine.ensure_base(progress=stage)
+    return stage
 
 
 def web_mounts(stack: str) -> list[tuple[str, str, bool]]:
