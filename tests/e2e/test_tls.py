@@ -32,6 +32,7 @@ from launchpad.local import stack as local_stack
 from launchpad.settings import Settings, validate
 
 from . import pebble as pebble_server
+from .update import changed_app, deploy, with_app
 from machine_leftovers import leftovers
 
 pytestmark = [
@@ -66,6 +67,11 @@ class Issued:
     root_file: Path
     seconds: float
     """From trusting Pebble's endpoint in the machine to the HTTPS site being served."""
+
+
+def tls_config(host_address: str) -> dict[str, Any]:
+    return {"launchpad:provider": "local", "launchpad:domain": DOMAIN, "launchpad:email": f"ops@{DOMAIN}",
+            "launchpad:acmeServer": f"https://{host_address}:{pebble_server.ACME_PORT}/dir"}
 
 
 def planned_subnet(name: str) -> IPv4Network:
@@ -144,10 +150,7 @@ def tls_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsStack]:
     local_stack.down(STACK, progress=print)  # a previous run's machine would shift the planned address
     subnet = planned_subnet(WEB)
     host_address, address = str(net.host_address(subnet)), str(net.machine_address(subnet))
-    settings = validate({
-        "launchpad:provider": "local", "launchpad:domain": DOMAIN, "launchpad:email": f"ops@{DOMAIN}",
-        "launchpad:acmeServer": f"https://{host_address}:{pebble_server.ACME_PORT}/dir",
-    }, STACK)
+    settings = validate(tls_config(host_address), STACK)
     assert settings.tls
     workdir = tmp_path_factory.mktemp("pebble")
     state: machine.MachineState | None = None
@@ -335,8 +338,11 @@ def test_renewal_deploy_hook_reloads_nginx_with_the_new_certificate(tls_stack: T
     assert new != old
 
 
-def test_redeploy_keeps_https_up_and_the_retry_timer_off(tls_stack: TlsStack, issued: Issued) -> None:
-    """`launchpad-deploy` again (an app update) on a host that has its certificate."""
+def test_a_release_keeps_https_up_and_the_retry_timer_off(tls_stack: TlsStack, issued: Issued, tmp_path: Path) -> None:
+    """An app update (`launchpad deploy`: a new release, blue/green) on a host that has its
+    certificate: HTTPS answers throughout, the new code is served over it, and the certificate
+    retry timer stays off. Then the bootstrap run again (what a re-run of cloud-init's last step
+    does) changes nothing: still the .tls site, still no timer."""
     ctx = tls_context(issued.root_file)
     stop = threading.Event()
     refused: list[str] = []
@@ -350,20 +356,27 @@ def test_redeploy_keeps_https_up_and_the_retry_timer_off(tls_stack: TlsStack, is
                 refused.append(f"{time.monotonic():.2f} {exc}")
             time.sleep(0.1)  # 10 r/s: under the stack's rate limit
 
+    marker = f"tls{int(time.time())}"
+    settings = with_app(tls_config(tls_stack.host_address), STACK, changed_app(tmp_path / "app", marker))
     thread = threading.Thread(target=probe)
     thread.start()
     try:
         started = time.monotonic()
-        out = machine.run(WEB, ["/usr/local/sbin/launchpad-deploy"], check=False, timeout=300)
-        fact(f"redeploy: exit {out.returncode} in {time.monotonic() - started:.1f} s")
+        release = deploy(settings)
+        fact(f"release {release} on the TLS stack live {time.monotonic() - started:.1f} s after `launchpad deploy`")
         time.sleep(2)
     finally:
         stop.set()
         thread.join()
-    fact(f"redeploy: {len(statuses)} HTTPS probes answered ({sorted(set(statuses))}), {len(refused)} failed at TLS/TCP")
+    fact(f"release: {len(statuses)} HTTPS probes answered ({sorted(set(statuses))}), {len(refused)} failed at TLS/TCP")
+    assert refused == [] and set(statuses) == {200}
+    status, headers, body = https_get(tls_stack.address, DOMAIN, "/", ctx)
+    assert (status, body) == (200, f"Hello World! {marker}".encode()) and headers["x-launchpad-release"] == release
+    assert headers.get("strict-transport-security", "").startswith("max-age=")
+    out = machine.run(WEB, ["/usr/local/sbin/launchpad-bootstrap"], check=False, timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
-    assert refused == []
+    assert https_get(tls_stack.address, DOMAIN, "/", ctx)[2] == f"Hello World! {marker}".encode()
     assert machine.run(WEB, ["readlink", "/etc/nginx/sites-enabled/rocket"]).stdout.strip() == "/etc/nginx/sites-available/rocket.tls"
-    # The retry timer is for a host still waiting for its certificate, not re-armed by every deploy.
+    # The retry timer is for a host still waiting for its certificate, not re-armed by a release.
     for verb, state in (("is-enabled", "disabled"), ("is-active", "inactive")):
         assert machine.run(WEB, ["systemctl", verb, "launchpad-certificate.timer"], check=False).stdout.strip() == state
