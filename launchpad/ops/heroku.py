@@ -21,6 +21,7 @@ plugin), `logs --since` (Logplex keeps only the last 1,500 lines), `logs --unit 
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 import shlex
@@ -259,11 +260,13 @@ def _stream(conn: Conn, write: Out) -> int | None:
     """Copies the dyno's output to `write` up to the exit status line; that status, or None if none came."""
     pending = ""
     greeted = False
+    # Incremental: a UTF-8 character (the marker's U+FFFF included) may be split across reads.
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     while True:
         chunk = conn.recv(65536)
         if not chunk:
             break
-        pending += chunk.decode("utf-8", errors="replace")
+        pending += decoder.decode(chunk)
         if not greeted:
             if len(pending) < len(GREETING) and GREETING.startswith(pending):
                 continue
@@ -283,6 +286,7 @@ def _stream(conn: Conn, write: Out) -> int | None:
         if len(pending) > keep:
             write(pending[:-keep])
             pending = pending[-keep:]
+    pending += decoder.decode(b"", final=True)
     if pending:
         write(pending)
     return None

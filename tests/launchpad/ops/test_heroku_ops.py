@@ -175,3 +175,21 @@ def test_run_command_quotes_every_word() -> None:
     assert heroku.run_command(["sh", "-c", "echo $HOME; rm -rf /"]).startswith("sh -c 'echo $HOME; rm -rf /'; echo ")
     with pytest.raises(OpsError, match="no command given"):
         heroku.run_command([])
+
+
+class _Reads:
+    """A connection whose every recv returns exactly one of the given chunks (as a slow network would)."""
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks = list(chunks)
+
+    def recv(self, _size: int) -> bytes:
+        return self.chunks.pop(0) if self.chunks else b""
+
+
+def test_stream_joins_a_character_split_across_reads() -> None:
+    # The exit marker U+FFFF is three UTF-8 bytes; a read boundary inside it must not hide the status.
+    written: list[str] = []
+    chunks = [b"rendezvous\r\nboom\n\xef\xbf", "\xbf heroku-command-exit-status: 3\n".encode("latin-1")]
+    assert heroku._stream(_Reads(chunks), written.append) == 3
+    assert "".join(written) == "boom\n"
