@@ -150,7 +150,7 @@ def reload(app: str) -> Remote:
 def restart(app: str) -> Remote:
     """A fresh master for the live release without a failed request: the agent rolls the
     live release again into the idle blue/green slot (health-checked on its own socket,
-    nginx switched, old slot drained and stopped); its release command does not run again."""
+    nginx switched, old slot drained and parked with one worker); its release command does not run again."""
     return _with_live("live", f'{AGENT} deploy "$v"')
 
 
