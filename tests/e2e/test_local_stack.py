@@ -13,6 +13,7 @@ from facts import fact
 
 from launchpad import wait
 from launchpad.local import machine
+from launchpad.local import release as local_release
 from launchpad.local import stack as local_stack
 from launchpad.settings import Settings
 
@@ -51,10 +52,11 @@ def test_gunicorn_is_not_reachable_from_the_host(dev_stack: local_stack.StackSta
     for port in (8000, 8080, 5000):
         with pytest.raises(OSError):
             socket.create_connection((dev_stack.address, port), timeout=2).close()
-    # Inside, gunicorn holds no TCP listener at all: only systemd's unix socket.
+    # Inside, gunicorn holds no TCP listener at all: only systemd's unix socket of the live slot.
     listeners = machine.run(local_stack.web_name("dev"), ["ss", "-Hltnp"]).stdout
     assert "gunicorn" not in listeners and ":8000" not in listeners
-    assert "/run/rocket.sock" in machine.run(local_stack.web_name("dev"), ["ss", "-Hlxp"]).stdout
+    slot = (local_release.host_status("dev") or {}).get("slot")
+    assert slot in ("a", "b") and f"/run/rocket-{slot}.sock" in machine.run(local_stack.web_name("dev"), ["ss", "-Hlxp"]).stdout
 
 
 def test_logs_show_cloud_init_and_services(dev_stack: local_stack.StackStatus) -> None:
