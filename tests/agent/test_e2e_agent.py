@@ -205,6 +205,58 @@ def test_updates_and_refusals_under_load(host: str) -> None:
     assert max(agent_s) <= 10 and rollback_s <= 5
 
 
+PROBE_SETUP = """\
+import os
+import pwd
+
+from setuptools import setup
+
+# What a malicious package's setup code could do, as whoever runs pip: try to write where
+# only root may, and record who it ran as. The build must run it as the unprivileged builder.
+try:
+    with open("/etc/launchpad/probe-pwned", "w") as f:
+        f.write("root ran a package's setup code")
+    escaped = "wrote /etc/launchpad"
+except OSError as err:
+    escaped = "no: " + (err.strerror or str(err))
+with open("lp_probe.py", "w") as f:
+    f.write(f"USER = {pwd.getpwuid(os.getuid()).pw_name!r}\\nESCAPED = {escaped!r}\\n")
+setup(name="lp-probe", version="1.0", py_modules=["lp_probe"])
+"""
+PROBE_SDIST = "/opt/lp-probe/lp_probe-1.0.tar.gz"
+
+
+def probe_sdist() -> bytes:
+    info = "Metadata-Version: 2.1\nName: lp-probe\nVersion: 1.0\n"
+    return kit.tar_gz([("lp_probe-1.0", "dir", ""), ("lp_probe-1.0/setup.py", "file", PROBE_SETUP),
+                       ("lp_probe-1.0/PKG-INFO", "file", info)])
+
+
+def test_dependencies_build_as_an_unprivileged_user(host: str) -> None:
+    """A dependency whose setup code tries to write /etc and records its user: pip ran it as
+    launchpad-build, the write failed, and the venv that went live is root's, read-only for the app."""
+    target = rootfs() / PROBE_SDIST.lstrip("/")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(probe_sdist())
+    target.chmod(0o644)
+    release = publish("probe", extra_requirements=f"lp-probe @ file://{PROBE_SDIST}\n".encode())
+    took = wait_live(host, release["id"], timeout=900)
+    venv = f"/srv/rocket/venvs/{release['deps_hash']}"
+    seen = machine.run(NAME, [f"{venv}/bin/python", "-c", "import lp_probe; print(lp_probe.USER); print(lp_probe.ESCAPED)"])
+    user, escaped = seen.stdout.splitlines()
+    fact(f"agent e2e: a dependency's setup code ran as {user!r}; its write to /etc/launchpad: {escaped}; "
+         f"release with the new venv live {took:.1f} s after publishing")
+    assert user == "launchpad-build" and escaped.startswith("no: ")
+    assert machine.run(NAME, ["test", "-e", "/etc/launchpad/probe-pwned"], check=False).returncode != 0
+    assert machine.run(NAME, ["find", venv, "!", "-user", "root"]).stdout == ""
+    assert machine.run(NAME, ["find", venv, "!", "-type", "l", "-perm", "/022"]).stdout == ""
+    assert machine.run(NAME, ["stat", "-c", "%U %a", "/var/cache/launchpad/pip"]).stdout.split() == ["launchpad-build", "700"]
+    # The app reads its venv, and cannot change it.
+    as_app = ["runuser", "-u", "rocket", "--"]
+    assert machine.run(NAME, [*as_app, f"{venv}/bin/python", "-c", "import lp_probe"], check=False).returncode == 0
+    assert machine.run(NAME, [*as_app, "touch", f"{venv}/bin/x"], check=False).returncode != 0
+
+
 def publish_pointer_only() -> None:
     target = rootfs() / IN_MACHINE_STORE.lstrip("/") / "releases" / "desired.json"
     if target.exists() and not target.samefile(STORE / "releases" / "desired.json"):
