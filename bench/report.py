@@ -175,8 +175,11 @@ def markdown(result: dict[str, Any]) -> str:
     if d:
         out += ["", "## Redeploy under load", "",
                 f"`wrk -c{d['connections']}` through Nginx for {d['seconds']:.0f} s while the app's code is changed and deployed "
-                "(packed app replaced, `launchpad-deploy`: new release, `current` swapped, gunicorn HUP), then two more "
-                "`systemctl reload`s.", "",
+                + ("(`launchpad deploy`: a release published to the store, rolled by the agent into the idle blue/green slot, "
+                   "health-checked, Nginx switched, the old slot drained), then two `systemctl reload`s (HUP) of the live slot."
+                   if d.get("how") == "release" else
+                   "(packed app replaced, `launchpad-deploy`: new release, `current` swapped, gunicorn HUP), then two more "
+                   "`systemctl reload`s."), "",
                 f"- requests: {d['requests']:,} ({d['rps']:,}/s), **failed: {d['failed']}** (target 0 — {_ok(d['failed'] == 0)})",
                 f"- deploy took {d['deploy_s']} s; the new code answered {d['new_code_after_s']} s after the push "
                 f"({'seen' if d['new_code_served'] else 'NOT seen'})"]
