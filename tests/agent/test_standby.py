@@ -68,7 +68,7 @@ def host(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
 
 def test_park_then_warm_round_trip(host: dict) -> None:
     standby.started("a", "a1b2c3d4e5f6", host["env"])
-    assert standby.park("rocket", "a") == 5
+    assert standby.park("rocket", "a", live="0123456789ab") == 5
     assert host["signals"] == [signal.SIGTTOU] * 4
     assert host["systemctl"] == [["disable", "--no-reload", "rocket@a.socket", "rocket@a.service"]]  # kept running
     assert standby.warm("rocket", "a", "a1b2c3d4e5f6", host["env"], live="0123456789ab")
@@ -79,13 +79,22 @@ def test_park_then_warm_round_trip(host: dict) -> None:
 
 def test_a_changed_env_file_is_a_cold_start(host: dict) -> None:
     standby.started("a", "a1b2c3d4e5f6", host["env"])
-    standby.park("rocket", "a")
+    standby.park("rocket", "a", live="0123456789ab")
     host["env"].write_text('SECRET_KEY="x"\nDATABASE_URL="postgresql://rotated"\n')
     assert not standby.warm("rocket", "a", "a1b2c3d4e5f6", host["env"], live="0123456789ab")
     assert signal.SIGTTIN not in host["signals"]
 
 
 def test_a_slot_started_by_an_older_agent_is_stopped_as_before(host: dict) -> None:
-    assert standby.park("rocket", "b") == 0  # no note: what it runs is unknown
+    assert standby.park("rocket", "b", live="0123456789ab") == 0  # no note: what it runs is unknown
     assert ["stop", "rocket@b.socket", "rocket@b.service"] in host["systemctl"]
     assert host["signals"] == []
+
+
+def test_a_slot_of_the_live_release_itself_is_stopped(host: dict) -> None:
+    """`launchpad restart`, or the live release rolled again with a rotated DATABASE_URL: the old
+    slot could never be reused, and parked it would keep the old credential in use."""
+    standby.started("a", "a1b2c3d4e5f6", host["env"])
+    assert standby.park("rocket", "a", live="a1b2c3d4e5f6") == 0
+    assert ["stop", "rocket@a.socket", "rocket@a.service"] in host["systemctl"] and host["signals"] == []
+    assert not (standby.STATE_DIR / "a.json").exists()

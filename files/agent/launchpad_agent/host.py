@@ -214,15 +214,15 @@ class Host:
             time.sleep(0.1)
         raise Failure("switch", f"nginx does not serve release {manifest['id']} after the reload (saw {seen!r})")
 
-    def retire(self, slot: str) -> int:
+    def retire(self, slot: str, live: str) -> int:
         """Once no nginx worker from before the reload can still send the slot a request, park it
         with one worker (standby.py: a rollback to it is then a switch) or stop it; the workers let
         go finish their in-flight requests (TERM; TimeoutStopSec covers graceful_timeout).
-        Returns the workers the parked slot had (0: stopped)."""
+        `live` is the release now live. Returns the workers the parked slot had (0: stopped)."""
         deadline = time.monotonic() + 70
         while time.monotonic() < deadline and old_nginx_workers():
             time.sleep(0.1)
-        return standby.park(self.app, slot)
+        return standby.park(self.app, slot, live)
 
     def prune(self, status: dict, keep: int) -> dict:
         releases = self.root / "releases"

@@ -85,7 +85,7 @@ def deploy(cfg: dict, store, rid: str, pointer: dict | None = None) -> int:
                      "took_s": round(took, 2)})
     save_status(status)
     if live_slot in SLOTS and live_slot != slot:
-        parked = host.retire(live_slot)
+        parked = host.retire(live_slot, rid)
         step(f"slot {live_slot} ({live}) " + (f"parked with one of its {parked} workers" if parked else "stopped"))
     save_status(host.prune(status, int(manifest.get("keep") or cfg.get("keep") or 5)))
     return 0

@@ -7,10 +7,11 @@ still running it with the same environment: the workers come back (TTIN) and ngi
 at once, instead of waiting for every worker of a cold master to import the app (seconds
 for a real app on a small host: journal's 5 workers took 7-17 s on a busy 2-core machine).
 
-A parked slot costs one worker's memory. It is never reused for the live release itself
-(`launchpad restart` wants a fresh master) nor once the env file differs (a rotated
-DATABASE_URL), nor after a reboot (the note lives in /run, and parked units are disabled).
-The next new release takes the idle slot and stops it, as before.
+A parked slot costs one worker's memory. A slot that ran the new live release itself (a
+`launchpad restart`, a rotated DATABASE_URL rolled again) is stopped, not parked; a parked
+one is never reused once its env file differs, for the live release, or after a reboot (the
+note lives in /run, and parked units are disabled). The next new release takes the idle slot
+and stops it, as before.
 """
 
 from __future__ import annotations
@@ -92,17 +93,26 @@ def warm(app: str, slot: str, release: str, env_file: Path, live: str | None) ->
     return True
 
 
-def park(app: str, slot: str) -> int:
-    """Shrinks the drained slot's gunicorn to one worker and keeps it running, disabled at boot;
-    returns how many workers it had (0: not running, nothing parked)."""
+def stop(app: str, slot: str) -> int:
+    """Stops the slot (and keeps it from starting at boot); nothing is parked: returns 0."""
     units = [f"{app}@{slot}.socket", f"{app}@{slot}.service"]
+    subprocess.run(["systemctl", "stop", *units], capture_output=True, timeout=120)
     subprocess.run(["systemctl", "disable", "--no-reload", *units], capture_output=True)
+    forget(slot)
+    return 0
+
+
+def park(app: str, slot: str, live: str) -> int:
+    """Shrinks the drained slot's gunicorn to one worker and keeps it running, disabled at boot;
+    returns how many workers it had. A slot running the new live release itself (a restart, or
+    the same release rolled again for a rotated DATABASE_URL) could never be reused, and would
+    keep the old credential in use: it is stopped, as is one whose release is unknown (0)."""
     note, pid = _note(slot), main_pid(app, slot)
     workers = len(children(pid)) if pid else 0
-    if not workers or not note:
-        subprocess.run(["systemctl", "stop", *units], capture_output=True, timeout=120)
-        forget(slot)
-        return 0
+    if not workers or not note or note.get("release") == live:
+        return stop(app, slot)
+    subprocess.run(["systemctl", "disable", "--no-reload", f"{app}@{slot}.socket", f"{app}@{slot}.service"],
+                   capture_output=True)
     signal_n(pid, signal.SIGTTOU, workers - 1)  # extra ones are ignored by gunicorn below one worker
     (STATE_DIR / f"{slot}.json").write_text(json.dumps({**note, "pid": pid, "workers": workers}))
     return workers
