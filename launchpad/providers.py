@@ -73,9 +73,6 @@ class UserDataRule:
     """Bytes, as the provider counts them (after gzip when `gzip`)."""
     limit_name: str
     """The limit in the user's words, for messages: "EC2's 16 KiB user-data limit (after gzip)"."""
-    reserve: int
-    """What the cloud-config takes beside the packed app, with margin. Validation budgets the
-    app against `limit - reserve`; the renderer checks the real total again."""
     gzip: bool = False
     """The host gets gzip+base64 (cloud-init unpacks it), which stretches a small limit."""
 
@@ -87,11 +84,6 @@ class UserDataRule:
     def encode(self, user_data: str) -> str:
         """What the provider's API takes: gzip+base64 (EC2's `user_data_base64`) or the text as is."""
         return base64.b64encode(_gzip(user_data.encode())).decode() if self.gzip else user_data
-
-    def packed_app_size(self, packed_b64: str) -> int:
-        """The packed app's share of `size()`: it is already gzip, and its base64 text
-        regains about a quarter under the outer gzip."""
-        return len(packed_b64) * 3 // 4 if self.gzip else len(packed_b64)
 
 
 def _gzip(data: bytes) -> bytes:
@@ -201,7 +193,7 @@ AWS = ProviderProfile(
         secret_at_boot=True,
     ),
     # EC2's 16 KiB counts the raw bytes, so Launchpad gzips the cloud-config.
-    user_data=UserDataRule(16 * 1024, "EC2's 16 KiB user-data limit (after gzip)", 8 * 1024, gzip=True),
+    user_data=UserDataRule(16 * 1024, "EC2's 16 KiB user-data limit (after gzip)", gzip=True),
     credential_keys=("aws:secretKey", "aws:accessKey", "aws:token"),
     balancer=BalancerProfile("an Application Load Balancer", autoscale=True, zone="a Route 53 hosted zone",
                              certificate="an ACM certificate validated through DNS records in the zone"),
@@ -218,7 +210,7 @@ DIGITALOCEAN = ProviderProfile(
         backup_retention=RetentionRule(7, 7, "{value!r}: DigitalOcean keeps backups 7 days, fixed; remove the key"),
         credentials_over_ssh=True,
     ),
-    user_data=UserDataRule(64 * 1024, "DigitalOcean's 64 KiB user-data limit", 24 * 1024),
+    user_data=UserDataRule(64 * 1024, "DigitalOcean's 64 KiB user-data limit"),
     credential_keys=("digitalocean:token",),
     balancer=BalancerProfile("a DigitalOcean Load Balancer", zone="a domain whose DNS DigitalOcean hosts",
                              certificate="a Let's Encrypt certificate DigitalOcean obtains and renews"),
@@ -235,7 +227,7 @@ LOCAL = ProviderProfile(
     ),
     # Kept equal to DigitalOcean's: what boots here boots on a droplet. Like the clouds, the machine
     # fetches the release agent from its store (the store folder), so user-data never carries it.
-    user_data=UserDataRule(64 * 1024, "the 64 KiB user-data limit (kept equal to DigitalOcean's)", 24 * 1024),
+    user_data=UserDataRule(64 * 1024, "the 64 KiB user-data limit (kept equal to DigitalOcean's)"),
     # Let's Encrypt cannot reach a machine on this host; a private ACME server (Pebble) can.
     public_acme=False,
     # The machine is reachable from this host only, as root through nsenter.

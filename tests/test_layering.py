@@ -2,10 +2,10 @@
 runtime checks of what actually gets loaded.
 
     ground floor   launchpad/settings, render, providers.py, release, safety, wait.py, database_url.py,
-                   app_bundle.py: no Pulumi, no provider SDK, nothing from components/stacks/cli/local
+                   local_plan.py, ops/{access,remote,targets,heroku_api,host_key}.py: no Pulumi, no provider SDK, nothing from components/stacks/cli/local
     components/    Pulumi resources only: never stacks, the CLI or the local runtime
     the program    __main__.py and stacks/: never the CLI or the local runtime (`pulumi up` boots no nspawn code)
-    top floor      launchpad/cli, launchpad/local: import down only, no provider SDK, no components/stacks
+    top floor      launchpad/cli, launchpad/local, launchpad/ops/{connect,execute,heroku}.py: import down only, no provider SDK, no components/stacks
     everywhere     nothing imports a __main__
 
 Every import counts, also one inside a function: a lazy import is still an arrow. The few that are
@@ -28,8 +28,12 @@ ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ("__main__.py", "launchpad", "components", "stacks", "policy", "bench")
 
 GROUND = ("launchpad.settings", "launchpad.render", "launchpad.providers", "launchpad.release", "launchpad.safety",
-          "launchpad.wait", "launchpad.database_url", "launchpad.app_bundle")
-TOP = ("launchpad.cli", "launchpad.local")
+          "launchpad.wait", "launchpad.database_url", "launchpad.local_plan",
+          # The day-2 vocabulary the components also use: the access record and the remote commands.
+          "launchpad.ops.access", "launchpad.ops.remote", "launchpad.ops.targets", "launchpad.ops.heroku_api",
+          "launchpad.ops.host_key")
+# launchpad.ops.connect reaches local machines (nsenter), so it and what builds on it are top floor.
+TOP = ("launchpad.cli", "launchpad.local", "launchpad.ops.connect", "launchpad.ops.execute", "launchpad.ops.heroku")
 PROVIDER_SDKS = ("pulumi_aws", "pulumi_digitalocean", "pulumi_heroku", "pulumiverse_heroku", "boto3", "botocore",
                  "pydo", "heroku3")
 PULUMI = "pulumi*"

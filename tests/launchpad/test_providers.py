@@ -70,10 +70,9 @@ def test_ec2_encoding_is_gzip_base64_and_deterministic() -> None:
 
 
 def test_plain_user_data_is_passed_as_is() -> None:
-    rule = UserDataRule(64 * 1024, "limit", 0)
+    rule = UserDataRule(64 * 1024, "limit")
     assert rule.encode("#cloud-config\n") == "#cloud-config\n"
     assert rule.size("é") == 2
-    assert rule.packed_app_size("A" * 100) == 100
 
 
 def test_a_provider_without_a_vm_fits_the_profile() -> None:
