@@ -13,11 +13,12 @@ from typing import Any
 import pytest
 import yaml
 
+from committed import stack_files
 from pulumi_mocks import Resource, run_program
 from launchpad.settings import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
-STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml"))
+STACK_FILES = stack_files(ROOT)
 SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7mockmockmockmockmockmockmockmockmockmock ops@laptop"
 
 HOST_TYPES = {"aws": "aws:ec2/instance:Instance", "digitalocean": "digitalocean:index/droplet:Droplet",

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from committed import stack_files
+
 ROOT = Path(__file__).resolve().parents[1]
 SNAPSHOTS = ROOT / "tests" / "snapshots"
-STACKS = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml"))
+STACKS = sorted(p.name.split(".")[1] for p in stack_files(ROOT))
 
 
 def tree(root: Path) -> dict[str, Path]:
