@@ -44,7 +44,8 @@ def test_the_registered_command_boots_what_the_program_rendered(run) -> None:
     settings = validate({"launchpad:provider": "local", "launchpad:domain": "rocket.test",
                          "launchpad:database": {"enabled": True}}, STACK)
     program = run(lambda: local_provider.build(settings), stack=STACK)
-    inputs = next(c for c in program.of_type("command:local:Command") if c.name == "web-machine").inputs
+    commands = {c.name: c.inputs for c in program.of_type("command:local:Command")}
+    inputs, release = commands["web-machine"], commands["web-release"]
     web = local_stack.web_name(STACK)
     local_stack.down(STACK, progress=print)  # a leftover from an interrupted run
     started = time.monotonic()
@@ -61,7 +62,11 @@ def test_the_registered_command_boots_what_the_program_rendered(run) -> None:
         assert seeded == json.loads(inputs["stdin"])["user_data"]
         # The password pulumi-random made reached the database machine, and the app reaches the database.
         assert machine.run(local_stack.db_name(STACK), ["cat", "/etc/launchpad/db-password"]).stdout == DB_PASSWORD
-        wait.until_healthy(f"http://{status['address']}/healthz", "rocket.test", database=True, timeout=30, interval=0.5)
+        # The machine is the bootstrap only; the app arrives with the release step pulumi up runs next.
+        rolled = _shell(release["create"], release, stdin=release["stdin"])
+        assert rolled.returncode == 0, rolled.stderr[-4000:]
+        wait.until_healthy(f"http://{status['address']}/healthz", "rocket.test", database=True, timeout=60, interval=0.5,
+                           release=json.loads(rolled.stdout)["release"])
     finally:
         gone = _shell(inputs["delete"], inputs)
     assert gone.returncode == 0, gone.stderr
