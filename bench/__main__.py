@@ -27,15 +27,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from bench import boot, gap, page, peer, program_start, quiet, redeploy, release_time, report, rig, serving, slow, static_files
+from bench import boot, gap, gap_variants, page, peer, program_start, quiet, redeploy, release_time, report, rig, serving, slow, static_files
 from launchpad.render.bootstrap import render_user_data
 from launchpad.local import stack as local_stack
 from launchpad.settings import validate
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "benchmarks"
-PARTS = ("serving", "boot", "start", "redeploy", "page", "static", "slow", "peer", "gap", "release")
-RIG_PARTS = ("page", "static", "slow", "peer", "gap", "release")
+PARTS = ("serving", "boot", "start", "redeploy", "page", "static", "slow", "peer", "gap", "confirm", "release")
+RIG_PARTS = ("page", "static", "slow", "peer", "gap", "confirm", "release")
 DEFAULT_PARTS = ("start", "boot", *RIG_PARTS)
 """In this order on the benchmark stack; `release` last, since it replaces the live release."""
 STACK = "bench"  # machine lp-bench
@@ -79,6 +79,8 @@ def run_rig(parts: list[str], args: argparse.Namespace, result: dict[str, Any], 
                 result["peer"] = peer.run(r, args.seconds, args.rounds, say)
             elif part == "gap":
                 result["gap"] = gap.run(r, args.seconds, args.tuning_rounds, say)
+            elif part == "confirm":
+                result["confirm"] = gap.run(r, args.seconds, args.rounds, say, variants=gap_variants.CONFIRM, pinned=False)
             elif part == "release":
                 result["release"] = release_time.run(r, args.release_rounds, say)
             result[part]["date"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

@@ -43,7 +43,9 @@ def pin(rig: Rig, cpus: str) -> int:
 
 
 def run(rig: Rig, seconds: float, n_rounds: int, progress: Progress = print, levels: tuple[int, ...] = LEVELS,
-        variants: tuple[Variant, ...] = VARIANTS) -> dict[str, Any]:
+        variants: tuple[Variant, ...] = VARIANTS, pinned: bool = True) -> dict[str, Any]:
+    """Every variant (the first must be "as rendered") once per round, the order rotated each round so that
+    no variant always runs first or last; then (`pinned`) the floor with the generator on its own core."""
     web = rig.web
     files = Files.read(web)
     refs = {name: web.bare(port, args, unit) for name, (port, args, unit) in REFS.items()}
@@ -61,11 +63,14 @@ def run(rig: Rig, seconds: float, n_rounds: int, progress: Progress = print, lev
             for c in levels:
                 for name, base in refs.items():
                     one(name, base + "/", c)
-            for v in variants:
+            shift = rnd % len(variants)
+            for v in (*variants[shift:], *variants[:shift]):
                 files.apply(web, v)
                 for c in levels:
                     one(v.label, "http://127.0.0.1/", c)
             files.apply(web, VARIANTS[0])
+            if not pinned:
+                continue
             # The floor: the generator on its own core, everything else on the other.
             progress(f"gap: pinning the machine's processes to CPU 0 ({pin(rig, '0')} processes), wrk to CPU 1")
             try:
@@ -80,10 +85,11 @@ def run(rig: Rig, seconds: float, n_rounds: int, progress: Progress = print, lev
         for _, _, unit in REFS.values():
             web.stop(unit)
     table = {k: {f"c{c}": stats.median_runs(raw[(k, c)]) for c in levels} for k in dict.fromkeys(k for k, _ in raw)}
-    return summarize(table, levels, cpus, variants)
+    return summarize(table, levels, cpus, variants, pinned)
 
 
-def summarize(table: dict[str, dict[str, Any]], levels: tuple[int, ...], cpus: int, variants: tuple[Variant, ...]) -> dict[str, Any]:
+def summarize(table: dict[str, dict[str, Any]], levels: tuple[int, ...], cpus: int, variants: tuple[Variant, ...],
+              pinned: bool = True) -> dict[str, Any]:
     out: dict[str, Any] = {"levels": list(levels), "setups": table, "variants": [], "floor": {}}
     for c in levels:
         k = f"c{c}"
@@ -94,6 +100,8 @@ def summarize(table: dict[str, dict[str, Any]], levels: tuple[int, ...], cpus: i
             out["variants"].append({"label": v.label, "why": v.why, "conns": c, "rps": row["rps"], "p99_ms": row["p99_ms"],
                                     "vs_rendered": stats.ratio(row["rps"], base), "vs_best_bare": stats.ratio(row["rps"], table[best_ref][k]["rps"]),
                                     "verdict": stats.beyond_noise(row["rps"], base), "adoptable": v.adoptable})
+        if not pinned:
+            continue
         stack_cpu = table[VARIANTS[0].label][k]["cpu_us"]
         bare_cpu = table[best_ref][k]["cpu_us"]
         pinned_best = max(REFS, key=lambda name: table[f"pinned: {name}"][k]["rps"])

@@ -140,3 +140,9 @@ class Files:
         self.apply(web, VARIANTS[0])
         web.sh(f"rm -f /etc/systemd/system/{self.app}@.service.d/lp-bench.conf /etc/systemd/system/{self.app}@.socket.d/lp-bench.conf"
                " && systemctl daemon-reload")
+
+CONFIRM = tuple(v for v in VARIANTS if v.label in (
+    "as rendered", "gunicorn sync ×3 (CPU+1)", "nginx 1 worker + gunicorn sync ×3", "gthread 2×4 + upstream keepalive 16",
+    "gthread 2×8 + upstream keepalive 32"))
+"""The candidates that beat the rendered stack by about 10 % or more in a run of the full table, measured
+again head to head in more rounds (`--parts confirm`): a single round's ±15 % swings decide nothing."""

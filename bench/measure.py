@@ -30,9 +30,9 @@ def _ticks(names: Sequence[str]) -> dict[tuple[str, int], tuple[str, int]]:
 
 
 def run(machines: Sequence[str], url: str, connections: int, seconds: float, cpus: str | None = None,
-        quiet_max: float = 0.25) -> dict[str, Any]:
+        quiet_max: float = 0.25, quiet_wait: float | None = None) -> dict[str, Any]:
     """wrk from inside machines[0]'s network namespace; CPU µs per request by process over all machines."""
-    background = quiet.wait_quiet(quiet_max)
+    background = quiet.wait_quiet(quiet_max, quiet_wait)
     before, wrk_before = _ticks(machines), cpu.children_us()
     r = wrk.run(machines[0], url, connections, seconds, cpus=cpus)
     after = _ticks(machines)

@@ -28,6 +28,8 @@ COUNTS = (100, 500)
 MODES = ("trickle", "slowread")
 TARGET = 0.9
 RAMP_S = 3.0
+SETTLE_S = 20.0
+SETTLE_CORES = 0.5
 CONNECTIONS = 32
 SCRIPT = Path(__file__).resolve().parent / "slowclients.py"
 
@@ -78,11 +80,15 @@ def run(rig: Rig, seconds: float, n_rounds: int, progress: Progress = print,
             for key, (url, port) in targets.items():
                 for mode, n in cases:
                     name = f"{key} {mode} {n}" if n else f"{key} unloaded"
-                    proc = start_slow(rig, port, n, mode, RAMP_S + seconds + 15) if n else None
+                    # Bounded; stopped as soon as wrk is done. Long enough for the settle wait below.
+                    proc = start_slow(rig, port, n, mode, RAMP_S + SETTLE_S + seconds + 20) if n else None
                     if proc:
                         time.sleep(RAMP_S + 1.0)
                     try:
-                        r = measure.run([rig.web.name], url, CONNECTIONS, seconds, quiet_max=0.25 if not n else 9.0)
+                        # Loaded: wrk starts once the host is back under SETTLE_CORES (the slow readers'
+                        # answers buffered, at most SETTLE_S): the steady state with N clients holding on.
+                        r = measure.run([rig.web.name], url, CONNECTIONS, seconds, quiet_max=0.25 if not n else SETTLE_CORES,
+                                        quiet_wait=None if not n else SETTLE_S)
                     finally:
                         r_slow = stop_slow(proc) if proc else {}
                     r["slow"] = r_slow

@@ -62,6 +62,10 @@ def check_headers(rig: Rig, files: dict[str, dict[str, Any]], flask: str) -> dic
     return out
 
 
+def _server_us(row: dict[str, Any]) -> float:
+    return sum(v for k, v in row["cpu_us"].items() if k != "wrk")
+
+
 def run(rig: Rig, seconds: float, n_rounds: int, progress: Progress = print, levels: tuple[int, ...] = LEVELS) -> dict[str, Any]:
     files = rig.static
     bare = rig.web.bare(BARE_PORT)
@@ -84,6 +88,10 @@ def run(rig: Rig, seconds: float, n_rounds: int, progress: Progress = print, lev
         rig.web.stop("lp-bench-bare")
     ratios = {kind: {f"c{c}": stats.ratio(table[f"nginx {kind}"][f"c{c}"]["rps"], table[f"flask {kind}"][f"c{c}"]["rps"], 1)
                      for c in levels} for kind in files}
-    return {"levels": list(levels), "seconds": seconds, "rounds": n_rounds, "files": files, "headers": headers,
+    # The servers' own CPU per request (the generator's share left out): what each side costs the host
+    # it runs on, whatever loads it. wrk reading 500 KiB costs about as much as Nginx sending it.
+    server = {kind: {f"c{c}": stats.ratio(_server_us(table[f"flask {kind}"][f"c{c}"]), _server_us(table[f"nginx {kind}"][f"c{c}"]), 1)
+                     for c in levels} for kind in files}
+    return {"levels": list(levels), "server_cpu_ratio": server, "seconds": seconds, "rounds": n_rounds, "files": files, "headers": headers,
             "setups": table, "ratio": ratios, "target": TARGET,
             "met": all(v >= TARGET for r in ratios.values() for v in r.values()) and not headers["problems"]}

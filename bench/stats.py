@@ -62,7 +62,8 @@ def beyond_noise(value: float, reference: float, noise: float = 0.10) -> int:
     """+1 if value beats reference by more than noise (a fraction), -1 if it loses by more, else 0."""
     if reference <= 0:
         return 0
-    change = value / reference - 1
+    # To 0.1 %: 2794 over 2540 is +10.0 %, at the edge of the noise, not beyond it (float says +10.0000001 %).
+    change = round(value / reference - 1, 3)
     return 1 if change > noise else (-1 if change < -noise else 0)
 
 

@@ -39,6 +39,7 @@ def test_ratio_verdict_and_noise() -> None:
     assert stats.verdict(0.95, 0.95) == "met" and stats.verdict(0.94, 0.95) == "not met"
     assert stats.verdict(3, 5, at_least=False) == "met"
     assert [stats.beyond_noise(v, 100) for v in (111, 109, 91, 89)] == [1, 0, 0, -1]
+    assert stats.beyond_noise(2794, 2540) == 0  # exactly +10 %: not beyond the noise
 
 
 def test_marked_json_reads_the_last_marked_line() -> None:
