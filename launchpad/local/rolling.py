@@ -16,6 +16,9 @@ the stack's pointer moves to it and the pins go: a machine booted later follows 
 
 A fleet with no release live yet (its first `launchpad local up`) takes the release everywhere
 at once: nothing serves, so there is nothing to drain.
+
+The loop itself is the one the clouds use too (launchpad/release/rolling.py); `LocalFleet` is
+this target's adapter.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from typing import Any
 from launchpad import wait
 from launchpad.local import balancer, fleet, machine, records
 from launchpad.local.release import STATUS_FILE, ReleaseFailed, describe_failure, merge_history, previous_good, store_dir
+from launchpad.release import rolling
 from launchpad.release.manifest import Manifest, Pointer
 from launchpad.release.publish import Prepared, build_dir, prepare
 from launchpad.release.store import DirStore
@@ -126,92 +130,55 @@ def rollback(stack: str, domain: str | None, to: str | None, deadline_s: float =
     return roll(stack, domain, manifest, deadline_s, progress)
 
 
+class LocalFleet:
+    """The local target's adapter for the shared loop (launchpad/release/rolling.py): HAProxy's
+    runtime API drains and rejoins, the agent's status is read from the machine's disk, and a
+    host serves a release when a GET of the machine itself says so."""
+
+    def __init__(self, stack: str, domain: str | None, fleet_hosts: list[Host], store: DirStore) -> None:
+        self.stack, self.domain, self.store = stack, domain, store
+        self.by_name = {h.machine: h for h in fleet_hosts}
+
+    def hosts(self) -> list[str]:
+        return list(self.by_name)
+
+    def status(self, host: str) -> dict[str, Any]:
+        return host_status(host)
+
+    def drain(self, host: str) -> float:
+        return balancer.drain(self.stack, self.by_name[host].server)
+
+    def pin(self, host: str, release_id: str) -> None:
+        pin(self.stack, host, release_id)
+
+    def unpin(self, host: str) -> None:
+        unpin(self.stack, host)
+
+    def poke(self, host: str) -> None:
+        poke_machine(host)
+
+    def wait(self, host: str, manifest: Manifest, deadline_s: float, before: Any, progress: Progress) -> None:
+        _wait_host(self.by_name[host], self.domain, manifest, deadline_s, before, progress)
+
+    def rejoin(self, host: str) -> float:
+        return balancer.rejoin(self.stack, self.by_name[host].server)
+
+    def set_pointer(self, release_id: str) -> None:
+        self.store.set_desired(release_id)
+
+
 def roll(stack: str, domain: str | None, manifest: Manifest, deadline_s: float, progress: Progress = print) -> Rolled:
     store = DirStore(store_dir(stack))
     fleet_hosts = hosts(stack)
-    started = time.monotonic()
-    live = {h.machine: host_status(h.machine).get("live") for h in fleet_hosts}
-    if not any(live.values()):
-        return _everywhere(stack, domain, manifest, fleet_hosts, store, deadline_s, progress)
     pointer = store.get_desired()
-    old = pointer.id if pointer else next(v for v in live.values() if v)
-    result = Rolled(manifest.id, 0.0)
-    done: list[Host] = []
-    for h in fleet_hosts:
-        if live[h.machine] == manifest.id:
-            progress(f"  {h.machine}: already serves {manifest.id}")
-            continue
-        try:
-            result.hosts.append(_one(stack, domain, h, manifest, deadline_s, progress))
-        except (ReleaseFailed, TimeoutError, balancer.BalancerError) as err:
-            progress(f"  {h.machine}: refused {manifest.id}; stopping the roll")
-            unpin(stack, h.machine)
-            _rejoin_quietly(stack, h, progress)
-            _back(stack, domain, store, old, done, deadline_s, progress)
-            untouched = [x.machine for x in fleet_hosts if x not in done and x != h]
-            raise ReleaseFailed(f"rolling release {manifest.id} stopped at {h.machine} (host {fleet_hosts.index(h) + 1} of "
-                                f"{len(fleet_hosts)}): {err}\n{h.machine} kept serving {live[h.machine]}; "
-                                + (f"rolled back: {', '.join(x.machine for x in done)}; " if done else "")
-                                + (f"not touched: {', '.join(untouched)}" if untouched else "no other host")) from None
-        done.append(h)
-    store.set_desired(manifest.id)
-    for h in fleet_hosts:
-        unpin(stack, h.machine)
-    result.seconds = time.monotonic() - started
-    return result
-
-
-def _one(stack: str, domain: str | None, h: Host, manifest: Manifest, deadline_s: float, progress: Progress) -> dict[str, Any]:
-    drained = balancer.drain(stack, h.server)
-    progress(f"  {h.machine}: drained in {drained:.1f} s; pointing it at {manifest.id}")
-    before = host_status(h.machine).get("last_failure")
-    pointed = time.monotonic()
-    pin(stack, h.machine, manifest.id)
-    poke_machine(h.machine)
-    _wait_host(h, domain, manifest, deadline_s, before, progress)
-    took = time.monotonic() - pointed
-    rejoined = balancer.rejoin(stack, h.server)
-    progress(f"  {h.machine}: serves {manifest.id} ({took:.1f} s after it was pointed), back in rotation ({rejoined:.1f} s)")
-    return {"machine": h.machine, "took_s": round(took, 2), "drained_s": round(drained, 2), "rejoined_s": round(rejoined, 2)}
-
-
-def _back(stack: str, domain: str | None, store: DirStore, old: str, done: list[Host], deadline_s: float,
-          progress: Progress) -> None:
-    """Hosts already switched go back to `old` the same way (drained, pointed, healthy, rejoined)."""
-    manifest = store.get_manifest(old)
-    for h in reversed(done):
-        try:
-            if manifest is not None:
-                _one(stack, domain, h, manifest, deadline_s, progress)
-        finally:
-            unpin(stack, h.machine)
-
-
-def _rejoin_quietly(stack: str, h: Host, progress: Progress) -> None:
+    live = [v for v in (host_status(h.machine).get("live") for h in fleet_hosts) if v]
+    old_id = pointer.id if pointer else (live[0] if live else None)
+    old = store.get_manifest(old_id) if old_id else None
     try:
-        balancer.rejoin(stack, h.server)
-    except balancer.BalancerError as err:
-        # Its old release may be unhealthy for reasons of its own; HAProxy keeps checking it.
-        progress(f"  {h.machine}: not UP again yet ({err})")
-
-
-def _everywhere(stack: str, domain: str | None, manifest: Manifest, fleet_hosts: list[Host], store: DirStore,
-                deadline_s: float, progress: Progress) -> Rolled:
-    started = time.monotonic()
-    befores = {h.machine: host_status(h.machine).get("last_failure") for h in fleet_hosts}
-    for h in fleet_hosts:
-        unpin(stack, h.machine)
-    store.set_desired(manifest.id)
-    progress(f"  no host serves a release yet: {manifest.id} everywhere at once")
-    for h in fleet_hosts:
-        poke_machine(h.machine)
-    result = Rolled(manifest.id, 0.0)
-    for h in fleet_hosts:
-        _wait_host(h, domain, manifest, max(1.0, deadline_s - (time.monotonic() - started)), befores[h.machine], progress)
-        result.hosts.append({"machine": h.machine, "took_s": round(time.monotonic() - started, 2)})
-        balancer.wait_status(stack, h.server, "UP", 30.0)
-    result.seconds = time.monotonic() - started
-    return result
+        done = rolling.roll(LocalFleet(stack, domain, fleet_hosts, store), manifest, old, deadline_s, progress)
+    except rolling.RollStopped as err:
+        raise ReleaseFailed(str(err)) from None
+    return Rolled(done.release, done.seconds, [{"machine": h.pop("host"), **h} for h in done.hosts])
 
 
 def poke_machine(name: str) -> None:

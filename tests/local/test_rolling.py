@@ -111,7 +111,8 @@ def test_a_fleet_serving_nothing_yet_takes_its_first_release_everywhere_at_once(
     store, _, new, make = world
     fleet = make(None)
     rolling.roll("s", None, new, 60, progress=lambda _: None)
-    assert [e[0] for e in fleet.events] == ["poke"] * 3 + ["live"] * 3  # no drain: nothing served
+    # No drain: nothing served; each host is then seen healthy in the balancer.
+    assert [e[0] for e in fleet.events] == ["poke"] * 3 + ["live", "rejoin"] * 3
     assert store.get_desired().id == new.id
 
 
