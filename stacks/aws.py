@@ -7,8 +7,11 @@ stack's prefix and that secret, and user-data only names them. An app change rol
 on the running host; readiness waits for its id.
 With `hosts` > 1 (or `autoscale`) the same cloud-config goes to an Auto Scaling group behind
 an Application Load Balancer instead (stacks/aws_balanced.py); the balancer is the address.
-The database password never leaves AWS: RDS keeps it in Secrets Manager and the host
-reads it at boot through its instance role; user-data only names the secret's ARN.
+The database passwords never leave AWS: RDS keeps the master's in Secrets Manager (and rotates
+it), the stack keeps the app role's there too; the host's agent reads both through its instance
+role whenever it needs them, makes the app's own role with the master and hands the app that
+role's URL, and rolls the live release again when the app password changes (roles.py in the
+agent). User-data only names the secrets' ARNs and the endpoint.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from components.aws.host_role import AwsHostRole, AwsHostRoleArgs
 from components.aws.network import AwsNetwork, AwsNetworkArgs
 from components.aws.public_address import AwsPublicAddress, AwsPublicAddressArgs
 from components.aws.release_store import AwsReleaseStore, AwsReleaseStoreArgs
-from launchpad.render.bootstrap import DatabaseLink, render_user_data
+from launchpad.render import database_agent
+from launchpad.render.bootstrap import render_user_data
 from components.aws.ec2_host import Ec2Host, Ec2Placement
 from components.host import HostArgs
 from components.aws.rds_database import RdsDatabase, RdsDatabaseArgs
@@ -52,7 +56,7 @@ def build(settings: Settings) -> None:
     release = releases.build(settings)
     store = AwsReleaseStore(name, AwsReleaseStoreArgs(
         stack=settings.stack, artifact=release.artifact, manifest=release.manifest,
-        secrets=pulumi.Output.secret(dict(release.secrets)), tags=tags), opts=opts)
+        secrets=pulumi.Output.secret(dict(release.secrets)), tags=tags, rolled=settings.balanced), opts=opts)
     # Reading the agent's key makes the host wait for the agent object it fetches at boot.
     agent = pulumi.Output.all(store.bucket_name, store.secret_arn, store.agent_key).apply(
         lambda v: releases.aws_agent(settings, v[0], v[1]))
@@ -68,21 +72,23 @@ def build(settings: Settings) -> None:
             version=db.version, instance_class=settings.database_size, storage_gb=db.storage_gb,
             backup_retention_days=db.backup_retention_days, name=db.name, production=settings.production,
             final_snapshot_identifier=final_snapshot_identifier(settings), tags=tags), opts=opts)
-        secret_arns.append(database.secret_arn)
+        secret_arns += [database.secret_arn, database.app_secret_arn]
         database_host = database.address
         region = settings.resolved_region
-        user_data = pulumi.Output.all(database.address, database.port, database.secret_arn, agent).apply(
-            lambda v: render_user_data(settings, DatabaseLink(
-                host=v[0], port=int(v[1]), name=db.name, user=db.name, secret_arn=v[2], region=region), v[3]))
+        user_data = pulumi.Output.all(database.address, database.port, database.secret_arn, database.app_secret_arn,
+                                      agent).apply(
+            lambda v: render_user_data(settings, None, {**v[4], "database": database_agent.aws(
+                master_arn=v[2], app_arn=v[3], region=region, host=v[0], port=int(v[1]), database=db.name)}))
     else:
         user_data = agent.apply(lambda a: render_user_data(settings, None, a))
-    role = AwsHostRole(name, AwsHostRoleArgs(secret_arns=secret_arns, object_arns=[store.object_arn], tags=tags), opts=opts)
+    role = AwsHostRole(name, AwsHostRoleArgs(secret_arns=secret_arns, object_arns=[store.object_arn],
+                                             status_arns=[store.status_arn] if settings.balanced else [], tags=tags), opts=opts)
     instance_profile: pulumi.Output[str] | None = role.instance_profile_name
 
     if settings.balanced:
         from stacks import aws_balanced
 
-        front, hosts, record = aws_balanced.serve(settings, network, access, user_data, instance_profile, tags, opts)
+        front, hosts, record = aws_balanced.serve(settings, network, access, user_data, instance_profile, tags, opts, store)
         common.export_outputs(settings, front, database_host, access=record, operator_policy_arn=access.operator_policy_arn,
                               hosts=hosts)
         return
@@ -99,7 +105,7 @@ def build(settings: Settings) -> None:
         address=host.public_ip, host_id=host.id, domain=settings.domain,
         release_id=release.manifest.id, health_path=settings.app.health_path,
         logs=pulumi.Output.all(host.public_ip, console).apply(lambda v: common.logs_hint(settings, v[0], v[1])),
-        after=[host, store.pointer]))
+        after=[host, *([store.pointer] if store.pointer else [])]))
 
     address = AwsPublicAddress(name, AwsPublicAddressArgs(host_id=host.id, after=[readiness], tags=tags), opts=opts)
     common.export_outputs(settings, address.ip, database_host,

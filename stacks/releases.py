@@ -33,11 +33,14 @@ def health_host(settings: Settings) -> str:
 
 
 def aws_agent(settings: Settings, bucket: str, secret_arn: str) -> dict[str, Any]:
+    """Behind a balancer the host follows its own pin (`host_id`: the instance id, IMDSv2) and
+    publishes its status for the roll (launchpad/ops/roll_aws.py) in the same bucket."""
     region = settings.resolved_region
+    rolled = {"host_id": "aws", "status_store": f"s3://{bucket}/{settings.stack}/status"} if settings.balanced else {}
     return release_host.agent_config(
         settings.app.unix_name, f"s3://{bucket}/{settings.stack}", health_host=health_host(settings),
         keep=settings.app.keep_releases, region=region,
-        secrets={"kind": "aws-secretsmanager", "arn": secret_arn, "region": region})
+        secrets={"kind": "aws-secretsmanager", "arn": secret_arn, "region": region}, **rolled)
 
 
 def do_agent(settings: Settings, bucket: str, endpoint: str, enroll_hex: str) -> dict[str, Any]:

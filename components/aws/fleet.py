@@ -59,6 +59,8 @@ class AwsFleetPlacement:
     extra_security_group_ids: Sequence[pulumi.Input[str]] = ()
     """E.g. the day-2 access group (SSH from the EC2 Instance Connect Endpoint only)."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    after: Sequence[pulumi.Resource] = ()
+    """What the group's first hosts need before they boot (the release roll, which writes the pointer they follow)."""
 
 
 def refresh_wait_command(python: str, group: str, region: str, profile: str | None, timeout: int = REFRESH_TIMEOUT_S) -> str:
@@ -138,7 +140,8 @@ class AwsFleet(pulumi.ComponentResource):
             termination_policies=["OldestLaunchTemplate", "OldestInstance"],
             tags=[aws.autoscaling.GroupTagArgs(key=k, value=v, propagate_at_launch=False) for k, v in sorted(tags.items())],
             # With a policy, the group's size is the policy's to change, not the program's to reset.
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["desiredCapacity"] if autoscaled else None))
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["desiredCapacity"] if autoscaled else None,
+                                        depends_on=list(place.after)))
         if autoscaled:
             aws.autoscaling.Policy(
                 f"{name}-cpu", autoscaling_group_name=self.group.name, policy_type="TargetTrackingScaling",

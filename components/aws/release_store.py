@@ -8,7 +8,9 @@ Creates:
   uploads after 1) and a BucketPolicy refusing any request without TLS;
 - under `<stack>/`: the artifact (`artifacts/<sha256>.tar.gz`, aws.s3.BucketObjectv2 from
   the built file), the manifest (`releases/<id>.json`) and, once both exist with the
-  secrets, the pointer (`releases/desired.json`), which is what makes the host roll;
+  secrets, the pointer (`releases/desired.json`), which is what makes the host roll (with
+  `rolled`, several hosts: no pointer object; components/aws/rollout.py rolls host by host and
+  writes it last);
 - `<stack>/agent/<sha256>.pyz`: the release agent, which EC2's 16 KiB user-data cannot carry;
   the host's bootstrap fetches it through its role and checks the sha256 pinned in user-data;
 - aws.secretsmanager.Secret + SecretVersion holding `app.secrets` as JSON (always
@@ -57,6 +59,9 @@ def bucket_resource_name(name: str) -> str:
 @dataclass
 class AwsReleaseStoreArgs(ReleaseArgs):
     tags: Mapping[str, str] = field(default_factory=dict)
+    rolled: bool = False
+    """Several hosts behind a balancer: no pointer object here; the roll writes the pointer once
+    every host serves the release (components/aws/rollout.py)."""
 
 
 class AwsReleaseStore(pulumi.ComponentResource):
@@ -69,7 +74,11 @@ class AwsReleaseStore(pulumi.ComponentResource):
     object_arn: pulumi.Output[str]
     """`arn:aws:s3:::<bucket>/<stack>/*`: the host's read scope."""
     release_id: str
-    pointer: aws.s3.BucketObjectv2
+    pointer: aws.s3.BucketObjectv2 | None
+    objects: list[pulumi.Resource]
+    """What a host needs before it is pointed at the release: artifact, manifest, secret value."""
+    status_arn: pulumi.Output[str]
+    """`arn:aws:s3:::<bucket>/<stack>/status/${aws:userid}.json`: the one object a host may put (its status)."""
     agent_key: pulumi.Output[str]
     """Known once the agent object exists: user-data that reads it makes the host wait for it."""
 
@@ -128,13 +137,15 @@ class AwsReleaseStore(pulumi.ComponentResource):
             content_base64=base64.b64encode(release_host.agent_pyz()).decode(), content_type="application/zip",
             tags=tags, opts=kept)
         self.agent_key = agent.key
-        self.pointer = aws.s3.BucketObjectv2(
+        self.objects = [artifact, manifest, secret_version]
+        self.pointer = None if args.rolled else aws.s3.BucketObjectv2(
             f"{name}-desired", bucket=bucket_id, key=f"{self.prefix}/releases/desired.json",
             content=pointer_json(args.manifest.id, at), content_type="application/json", cache_control="no-store",
-            tags=tags, opts=pulumi.ResourceOptions(parent=self, depends_on=[artifact, manifest, secret_version]))
+            tags=tags, opts=pulumi.ResourceOptions(parent=self, depends_on=self.objects))
 
         self.bucket_name = self.bucket.bucket
         self.secret_arn = secret.arn
         self.object_arn = pulumi.Output.concat(self.bucket.arn, f"/{self.prefix}/*")
+        self.status_arn = pulumi.Output.concat(self.bucket.arn, f"/{self.prefix}/status/${{aws:userid}}.json")
         self.register_outputs({"bucket_name": self.bucket_name, "secret_arn": self.secret_arn,
                                "object_arn": self.object_arn, "release_id": self.release_id, "agent_key": self.agent_key})

@@ -49,10 +49,13 @@ HOST_ID_SOURCES = ("hostname", "aws", "digitalocean")
 
 
 def agent_config(app: str, store: str, *, health_host: str, keep: int = 5, secrets: Mapping[str, Any] | None = None,
-                 region: str | None = None, endpoint: str | None = None, host_id: str | None = None) -> dict[str, Any]:
+                 region: str | None = None, endpoint: str | None = None, host_id: str | None = None,
+                 status_store: str | None = None) -> dict[str, Any]:
     """/etc/launchpad/agent.json. No secrets in it: it names where they are. `host_id`: where the
     agent learns its own name for the per-host pointers of a rolling release (`hostname`, `aws`,
-    `digitalocean`: files/agent/launchpad_agent/store.py); None with one host. `gunicorn`: what
+    `digitalocean`: files/agent/launchpad_agent/store.py); None with one host. `status_store`:
+    `s3://<bucket>/<stack>/status`, where a cloud host behind a balancer publishes its status.json
+    for the deployer's roll (files/agent/launchpad_agent/report.py). `gunicorn`: what
     the agent adds to a release's venv when the app names no gunicorn (the one pin, providers.py)."""
     if not (store.startswith("file:///") or store.startswith("s3://")):
         raise ValueError(f"store {store!r}: expected file:///path or s3://bucket/prefix")
@@ -69,6 +72,10 @@ def agent_config(app: str, store: str, *, health_host: str, keep: int = 5, secre
         if host_id not in HOST_ID_SOURCES:
             raise ValueError(f"host_id {host_id!r}: expected one of {', '.join(HOST_ID_SOURCES)}")
         config["host_id"] = host_id
+    if status_store is not None:
+        if not status_store.startswith("s3://") or host_id not in ("aws", "digitalocean"):
+            raise ValueError(f"status_store {status_store!r}: expected s3://bucket/prefix, with host_id aws or digitalocean")
+        config["status_store"] = status_store
     return config
 
 

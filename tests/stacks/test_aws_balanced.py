@@ -186,3 +186,46 @@ def test_policy_pack_passes_the_balanced_stack(run) -> None:
     # and the launch template add no violation of their own.
     single = validate({**BASE, **config, "launchpad:hosts": 1}, "test")
     assert violations(program) <= violations(run(lambda: aws_stack.build(single), stack="test"))
+
+
+def test_releases_roll_host_by_host_before_the_group_and_the_store_writes_no_pointer(program: Program) -> None:
+    """components/aws/rollout.py: the roll owns the pointer; it runs once the release's objects exist and
+    before the group (whose first hosts then boot on the pointer), again for each new release id."""
+    [roll] = [c for c in program.of_type("command:local:Command") if "launchpad.ops.roll aws" in c.inputs["create"]]
+    create = roll.inputs["create"]
+    tg = program.one("aws:lb/targetGroup:TargetGroup")
+    manifest = next(o for o in program.of_type("aws:s3/bucketObjectv2:BucketObjectv2") if o.name.endswith("-manifest"))
+    release_id = manifest.inputs["key"].rsplit("/", 1)[-1].removesuffix(".json")
+    assert f"--target-group {tg.state['arn']}" in create and f"--release {release_id}" in create
+    assert "--store s3://" in create and create.split("--store ", 1)[1].split()[0].endswith("/test")
+    assert roll.inputs["triggers"] == [release_id]
+    for name in ("-artifact", "-manifest"):
+        obj = next(o for o in program.of_type("aws:s3/bucketObjectv2:BucketObjectv2") if o.name.endswith(name))
+        assert program.depends_on(roll, obj)
+    assert program.depends_on(roll, program.one("aws:secretsmanager/secretVersion:SecretVersion"))
+    assert program.depends_on(program.one("aws:autoscaling/group:Group"), roll)
+    assert not [o for o in program.of_type("aws:s3/bucketObjectv2:BucketObjectv2") if o.name.endswith("-desired")]
+    assert program.outputs["rollout"]["target_group"] == tg.state["arn"]
+
+
+def test_each_host_may_put_only_its_own_status_and_follows_its_own_pin(program: Program) -> None:
+    import json
+
+    policy = json.loads(program.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])
+    [put] = [s for s in policy["Statement"] if s["Action"] == "s3:PutObject"]
+    assert len(put["Resource"]) == 1 and put["Resource"][0].endswith("/test/status/${aws:userid}.json")
+    assert not [s for s in policy["Statement"] if s["Action"] not in ("s3:PutObject", "s3:GetObject", "secretsmanager:GetSecretValue")]
+    lt = program.one("aws:ec2/launchTemplate:LaunchTemplate").inputs
+    text = gzip.decompress(base64.b64decode(lt["userData"])).decode()
+    assert '"host_id": "aws"' in text and '/test/status"' in text and '"status_store": "s3://' in text
+
+
+def test_one_host_keeps_its_pointer_object_and_publishes_no_status(run) -> None:
+    import json
+
+    settings = validate({"launchpad:provider": "aws", "launchpad:region": "eu-west-1"}, "test")
+    program = run(lambda: aws_stack.build(settings), stack="test")
+    assert [o for o in program.of_type("aws:s3/bucketObjectv2:BucketObjectv2") if o.name.endswith("-desired")]
+    assert not [c for c in program.of_type("command:local:Command") if "launchpad.ops.roll" in c.inputs["create"]]
+    policy = json.loads(program.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])
+    assert not [s for s in policy["Statement"] if s["Action"] == "s3:PutObject"]

@@ -139,6 +139,9 @@ def spaces_credentials(cfg: dict) -> dict[str, str] | None:
         raise Failure("fetch", f"{url.geturl()}: HTTP {resp.status}")
     data = json.loads(open_sealed(private_raw, body, f"{stack_of(cfg)}/hosts/{kid}".encode()))
     creds = {"key": data["access_key_id"], "secret": data["secret_access_key"]}
+    if data.get("status_access_key_id"):
+        # With several droplets: the status bucket's write key (report.py publishes status.json with it).
+        creds["status"] = {"key": data["status_access_key_id"], "secret": data["status_secret_access_key"]}
     CREDS_CACHE.parent.mkdir(mode=0o700, exist_ok=True)
     _write(CREDS_CACHE, json.dumps(creds).encode(), 0o600)
     return creds

@@ -1,5 +1,6 @@
-"""What the agent keeps between passes: status.json, the lock, the app.env fingerprint,
-and atomic writes. Light on purpose: the idle pass every 2 s imports only this."""
+"""What the agent keeps between passes: status.json (and its publication for a cloud roll,
+report.py), the lock, the app.env fingerprint, and atomic writes. Light on purpose: the idle
+pass every 2 s imports only this."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ import os
 import zlib
 from pathlib import Path
 
-from launchpad_agent.rules import APP_ENV, LOCK, STATUS, log
+from launchpad_agent.rules import APP_ENV, CONFIG, LOCK, STATUS, log
 
 LAST_ERROR = Path("/run/launchpad-agent/last-error")
+UNPUBLISHED = Path("/run/launchpad-agent/status-unpublished")
+"""Present while the last status.json has not reached the status store (report.py)."""
 
 
 def load_status() -> dict:
@@ -23,6 +26,27 @@ def load_status() -> dict:
 
 def save_status(status: dict) -> None:
     write_atomic(STATUS, (json.dumps(status, indent=2, sort_keys=True) + "\n").encode(), 0o644)
+    publish_status()
+
+
+def publish_status() -> None:
+    """Publishes status.json when agent.json names a `status_store` (cloud hosts behind a
+    balancer, report.py); marks it for a retry when that fails. Never raises: a release must
+    not fail for it (the deployer stops the roll at its deadline instead)."""
+    try:
+        cfg = json.loads(CONFIG.read_text())
+    except (OSError, ValueError):
+        return  # the caller reads agent.json too and says what is wrong with it
+    if not isinstance(cfg, dict) or not cfg.get("status_store"):
+        return
+    try:
+        from launchpad_agent import report  # noqa: PLC0415 (only hosts that publish)
+        report.publish(cfg, STATUS.read_bytes())
+        UNPUBLISHED.unlink(missing_ok=True)
+    except Exception as err:  # noqa: BLE001 - network, credentials, a bad config: retried next pass
+        UNPUBLISHED.parent.mkdir(mode=0o700, exist_ok=True)
+        UNPUBLISHED.write_text(f"{type(err).__name__}: {err}\n")
+        log_once(f"status not published yet (retried every pass): {err}")
 
 
 def app_env_hash() -> str:
@@ -32,6 +56,8 @@ def app_env_hash() -> str:
 
 
 def locked(wait: bool):
+    """Every pass takes the lock first, so a status publication that failed is retried here
+    (when nothing is pending, that costs one stat of a /run file)."""
     LOCK.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(LOCK, os.O_RDWR | os.O_CREAT, 0o600)
     try:
@@ -39,6 +65,8 @@ def locked(wait: bool):
     except BlockingIOError:
         os.close(fd)
         return None
+    if UNPUBLISHED.exists():
+        publish_status()
     return fd
 
 
