@@ -144,8 +144,8 @@ def main(argv: list[str] | None = None) -> int:
             run_rig(parts, args, result, say)
         if "boot" in parts:
             say("boot to ready")
-            result["boot"] = boot.run(render_user_data(validate({"launchpad:provider": "local"}, "benchboot")),
-                                      args.boot_rounds, progress=say)
+            boot_settings = validate({"launchpad:provider": "local"}, "benchboot")
+            result["boot"] = boot.run(boot_settings, render_user_data(boot_settings), args.boot_rounds, progress=say)
         args.out.mkdir(parents=True, exist_ok=True)
         results_path.write_text(json.dumps(result, indent=1) + "\n")
     if not result.get("serving"):

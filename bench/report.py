@@ -136,8 +136,9 @@ def markdown(result: dict[str, Any]) -> str:
                 "Nginx whose body is the app's (Debian's nginx answers 200 with its welcome page as soon as it is "
                 f"installed). Median of {b['rounds']} boots each.", "",
                 f"- (a) baseline: a minimal cloud-config that apt-installs {', '.join(b['packages']['a'])}, writes the app, a unit and a proxy site;",
-                f"- (b) Launchpad's full bootstrap as rendered (apt: {', '.join(b['packages']['b'])}; app venv + pip install of "
-                "gunicorn and the app's requirements from PyPI; firewall, units, hardening);",
+                f"- (b) `launchpad local up` with the sample app: Launchpad's full bootstrap as rendered (apt: {', '.join(b['packages']['b'])}; "
+                "firewall, units, hardening, the release agent), then the app's first release (published to the stack's store, its "
+                "venv built with pip, health-checked on its own slot, switched in);",
                 "- cold: the plain Debian base; warm: a base layer with the cloud-config's apt packages already installed "
                 "(`ensure_base(extra_packages=...)`, built before timing).", "",
                 "| | cold s | warm s |", "|---|---:|---:|",
