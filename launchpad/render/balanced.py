@@ -9,6 +9,8 @@ load balancer's own subnets; DigitalOcean: the stack's VPC, whose only member ad
   balancer reported it; the site (nginx-site.conf.j2, `balanced`) sends the app one
   X-Forwarded-* entry per proxy, so ProxyFix trusting 2 hops sees the real client and a
   forged X-Forwarded-For changes nothing.
+- `web_sources`: who the host's own firewall (files/nftables.conf.j2) lets open 80/443: the
+  balancer's range on the clouds, as their firewall / security group already does.
 - `health_path`: what the balancer's health check asks (the app's health path).
 - `local_balancer_subnet`: the local balancer machine's /30, a function of the stack name,
   so the web machines' user-data can name it before any machine boots.
@@ -58,6 +60,18 @@ def default_cidrs(settings: Settings) -> tuple[str, ...]:
     if settings.provider == "local":
         return (f"{local_balancer_address(settings.stack)}/32",)
     return ()
+
+
+def web_sources(settings: Settings, cidrs: Sequence[str] = ()) -> tuple[str, ...]:
+    """Sources the host's nftables admits on 80/443; () = anyone. Behind a cloud balancer: its range
+    only (`cidrs`, else the range the stack knows by itself), so a host whose security group or
+    cloud firewall were opened by mistake still answers the web only through the balancer. One host:
+    anyone. The local target: anyone in the machine, because the host's own nft table admits the
+    balancer machine alone, and the deployer probes each machine directly while it rolls a release
+    (launchpad/local/rolling.py)."""
+    if not settings.balanced or settings.provider == "local":
+        return ()
+    return tuple(cidrs) or default_cidrs(settings)
 
 
 def health_path(settings: Settings) -> str:

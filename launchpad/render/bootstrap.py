@@ -108,11 +108,11 @@ def default_agent(settings: Settings) -> dict[str, Any]:
                                      host_id="hostname" if settings.balanced else None)
 
 
-def render_firewall(settings: Settings) -> str:
+def render_firewall(settings: Settings, balancer_cidrs: Sequence[str] = ()) -> str:
     from launchpad.render import access  # noqa: PLC0415 - access builds on this module's HostFile
 
     return render_template("nftables.conf.j2", admin_cidrs=[*settings.admin_cidrs, *access.ssh_sources(settings.provider)],
-                           tls=settings.tls)
+                           tls=settings.tls, web_sources=balanced.web_sources(settings, balancer_cidrs))
 
 
 def _packages(settings: Settings, database: DatabaseLink | None, agent: Mapping[str, Any]) -> list[str]:
@@ -141,7 +141,7 @@ def host_files(settings: Settings, database: DatabaseLink | None = None,
         HostFile("/etc/nginx/conf.d/launchpad.conf", render_nginx_http(settings), defer=True),
         HostFile(f"/etc/nginx/sites-available/{app}", render_nginx_site(settings, host_key=host_key)),
         HostFile("/etc/systemd/system/nginx.service.d/launchpad.conf", render_template("nginx-reload.conf.j2")),
-        HostFile("/etc/nftables.conf", render_firewall(settings), "0755"),
+        HostFile("/etc/nftables.conf", render_firewall(settings, balancer_cidrs), "0755"),
         HostFile("/etc/ssh/sshd_config.d/launchpad.conf", render_template("sshd.conf.j2", admin_user=ADMIN_USER)),
         HostFile("/etc/apt/apt.conf.d/20auto-upgrades", render_template("auto-upgrades.j2")),
     ]
