@@ -16,6 +16,7 @@ from launchpad_policies.do_database import validate_database_firewall
 from launchpad_policies.ec2 import validate_ebs_encrypted, validate_imdsv2
 from launchpad_policies.heroku import validate_no_secrets_in_heroku_config_vars
 from launchpad_policies.ingress import validate_ssh_not_open_to_world, validate_world_open_only_web
+from launchpad_policies.launch_template import validate_launch_template_encrypted, validate_launch_template_imdsv2
 from launchpad_policies.rds import (
     validate_rds_backup_retention,
     validate_rds_not_public,
@@ -55,6 +56,14 @@ POLICIES: list[Policy] = [
         name="ebs-encrypted",
         description="EC2 root and EBS block devices, and EBS volumes, are encrypted. CKV_AWS_8.",
         validate=validate_ebs_encrypted),
+    _resource_policy(
+        name="launch-template-imdsv2-required",
+        description="EC2 launch templates require IMDSv2 (metadataOptions.httpTokens = 'required'). CKV_AWS_341.",
+        validate=validate_launch_template_imdsv2),
+    _resource_policy(
+        name="launch-template-encrypted-root",
+        description="EC2 launch templates map an encrypted root volume, and every EBS volume they map is encrypted. CKV_AWS_8.",
+        validate=validate_launch_template_encrypted),
     _resource_policy(
         name="ssh-not-open-to-world",
         description="No security group or DigitalOcean firewall admits SSH (22) from 0.0.0.0/0 or ::/0. CKV_AWS_24.",

@@ -120,6 +120,17 @@ def do_firewall(droplet_ids: list[float] | None = None, tags: list[str] | None =
     return props
 
 
+def launch_template(**changes: Any) -> dict[str, Any]:
+    """As components/aws/fleet.py makes it: the provider types ebs.encrypted as a string."""
+    props: dict[str, Any] = {
+        "userData": base64.b64encode(BENIGN_USER_DATA.encode()).decode(),
+        "metadataOptions": {"httpEndpoint": "enabled", "httpTokens": "required", "httpPutResponseHopLimit": 1.0},
+        "blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"encrypted": "true", "volumeType": "gp3"}}],
+    }
+    props.update(changes)
+    return {k: v for k, v in props.items() if v is not None}
+
+
 def aws_stack() -> list[lp.ResourceEntry]:
     return [
         (lp.EC2_INSTANCE, "web", ec2_instance()),
@@ -138,7 +149,11 @@ def aws_stack() -> list[lp.ResourceEntry]:
             "type": "ingress", "protocol": "tcp", "fromPort": 22.0, "toPort": 22.0, "cidrBlocks": [ADMIN_CIDR],
             "securityGroupId": "sg-1"}),
         (lp.RDS_INSTANCE, "db", rds_instance()),
-        (lp.EC2_LAUNCH_TEMPLATE, "lt", {"userData": base64.b64encode(BENIGN_USER_DATA.encode()).decode()}),
+        (lp.EC2_LAUNCH_TEMPLATE, "lt", launch_template()),
+        (lp.EC2_LAUNCH_TEMPLATE, "lt-no-imds", launch_template(metadataOptions={"httpEndpoint": "disabled"},
+                                                               blockDeviceMappings=[{"deviceName": "/dev/xvda", "ebs": {
+                                                                   "encrypted": True}}, {"deviceName": "/dev/sdb",
+                                                                                         "virtualName": "ephemeral0"}])),
     ]
 
 
@@ -196,6 +211,19 @@ BAD_CASES: list[tuple[str, list[lp.ResourceEntry], bool, Expected]] = [
     ("ebs-device-unencrypted", [(lp.EC2_INSTANCE, "web", ec2_instance(ebsBlockDevices=[
         {"deviceName": "/dev/sdb", "encrypted": True}, {"deviceName": "/dev/sdc"}]))], False,
      [("ebs-encrypted", "ebsBlockDevices[1] (/dev/sdc) encrypted is not set")]),
+    ("launch-template-imds-optional", [(lp.EC2_LAUNCH_TEMPLATE, "lt", launch_template(metadataOptions={
+        "httpEndpoint": "enabled", "httpTokens": "optional"}))], False,
+     [("launch-template-imdsv2-required", "metadataOptions.httpTokens is 'optional'; set it to 'required'")]),
+    ("launch-template-imds-unset", [(lp.EC2_LAUNCH_TEMPLATE, "lt", launch_template(metadataOptions=None))], False,
+     [("launch-template-imdsv2-required", "metadataOptions.httpTokens is not set")]),
+    ("launch-template-root-unencrypted", [(lp.EC2_LAUNCH_TEMPLATE, "lt", launch_template(blockDeviceMappings=[
+        {"deviceName": "/dev/xvda", "ebs": {"encrypted": "false", "volumeType": "gp3"}}]))], False,
+     [("launch-template-encrypted-root", "blockDeviceMappings[0] (/dev/xvda) ebs.encrypted is 'false'")]),
+    ("launch-template-data-volume-unencrypted", [(lp.EC2_LAUNCH_TEMPLATE, "lt", launch_template(blockDeviceMappings=[
+        {"deviceName": "/dev/xvda", "ebs": {"encrypted": "true"}}, {"deviceName": "/dev/sdf", "ebs": {"volumeSize": 50.0}}]))],
+     False, [("launch-template-encrypted-root", "blockDeviceMappings[1] (/dev/sdf) ebs.encrypted is not set")]),
+    ("launch-template-no-volume", [(lp.EC2_LAUNCH_TEMPLATE, "lt", launch_template(blockDeviceMappings=None))], False,
+     [("launch-template-encrypted-root", "maps no EBS volume, so the instances' root volume is encrypted only if")]),
     ("ebs-volume-unencrypted", [(lp.EBS_VOLUME, "data", {"size": 10.0, "encrypted": False})], False,
      [("ebs-encrypted", "encrypted is False; set encrypted=True (CKV_AWS_8)")]),
     ("sg-ssh-world", [(lp.SECURITY_GROUP, "sg", security_group(WORLD_SSH))], False,
@@ -259,8 +287,8 @@ BAD_CASES: list[tuple[str, list[lp.ResourceEntry], bool, Expected]] = [
     ("ec2-user-data-base64-invalid", [(lp.EC2_INSTANCE, "web", ec2_instance(
         userData=None, userDataBase64="not base64!"))], False,
      [("no-secrets-in-user-data", "userDataBase64 is not valid base64")]),
-    ("launch-template-aws-key", [(lp.EC2_LAUNCH_TEMPLATE, "lt", {"userData": base64.b64encode(
-        b"#!/bin/sh\nexport AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\n").decode()})], False,
+    ("launch-template-aws-key", [(lp.EC2_LAUNCH_TEMPLATE, "lt", launch_template(userData=base64.b64encode(
+        b"#!/bin/sh\nexport AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\n").decode()))], False,
      [("no-secrets-in-user-data", "userData line 2 contains an AWS access key id")]),
     ("droplet-user-data-do-token", [
         (lp.DROPLET, "web", droplet(userData=f"#!/bin/sh\nexport DIGITALOCEAN_TOKEN={DO_TOKEN}\n"), "1"),

@@ -229,3 +229,20 @@ def test_one_host_keeps_its_pointer_object_and_publishes_no_status(run) -> None:
     assert not [c for c in program.of_type("command:local:Command") if "launchpad.ops.roll" in c.inputs["create"]]
     policy = json.loads(program.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])
     assert not [s for s in policy["Statement"] if s["Action"] == "s3:PutObject"]
+
+
+def test_the_launch_template_passes_the_packs_launch_template_rules_and_a_weakened_one_fails(run) -> None:
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "policy"))
+    from launchpad_policies import check_resources
+
+    program = build(run)
+    lt = program.one("aws:ec2/launchTemplate:LaunchTemplate")
+    rules = {"launch-template-imdsv2-required", "launch-template-encrypted-root"}
+    assert not [v for v in check_resources([(lt.type, lt.name, lt.inputs, lt.id)]) if v.policy in rules]
+    weak = {**lt.inputs, "metadataOptions": {**lt.inputs["metadataOptions"], "httpTokens": "optional"},
+            "blockDeviceMappings": [{**lt.inputs["blockDeviceMappings"][0], "ebs": {
+                **lt.inputs["blockDeviceMappings"][0]["ebs"], "encrypted": "false"}}]}
+    assert {v.policy for v in check_resources([(lt.type, lt.name, weak, lt.id)]) if v.policy in rules} == rules
