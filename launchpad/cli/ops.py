@@ -132,6 +132,8 @@ def status(stack: StackOpt = "dev", as_json: Annotated[bool, typer.Option("--jso
             report["hosts"].append(entry)
     except OpsError as err:
         raise _fail(err) from None
+    if settings.balanced and settings.provider in ("aws", "digitalocean"):
+        report["published"] = _published(settings)
     url, host_header = site_url(settings, target)
     report["url"] = url
     report["health"] = _health(url, host_header, settings.provider == "local") if url else None
@@ -142,6 +144,18 @@ def status(stack: StackOpt = "dev", as_json: Annotated[bool, typer.Option("--jso
     else:
         typer.echo(_status_text(report))
     raise typer.Exit(0 if ok else 1)
+
+
+def _published(settings: Settings) -> dict[str, Any]:
+    """Behind a cloud balancer: each host's status as its agent last published it for the roll
+    (launchpad/ops/roll_store.py), seen without entering any host."""
+    from launchpad.cli import release_cloud
+    from launchpad.release.s3 import StoreError
+
+    try:
+        return {"hosts": release_cloud.published(settings)}
+    except (StoreError, OpsError, ValueError) as err:
+        return {"error": str(err)}
 
 
 def _status_text(report: dict[str, Any]) -> str:
@@ -158,6 +172,16 @@ def _status_text(report: dict[str, Any]) -> str:
             lines.append(where + f"reached, but the release agent did not answer: {e['error']}")
         else:
             lines.append(where + live + extra)
+    published = report.get("published")
+    if published is not None:
+        lines.append("  as each host's agent published it (what the roll reads):" if published.get("hosts") or "error" in published
+                     else "  no host has published its status yet")
+        if "error" in published:
+            lines.append(f"    unavailable: {published['error']}")
+        for host, st in sorted((published.get("hosts") or {}).items()):
+            fail = st.get("last_failure")
+            lines.append(f"    {host}: " + (f"release {st['live']} live (slot {st.get('slot') or '-'})" if st.get("live") else "no live release")
+                         + (f"; last failure {fail.get('id')} at {fail.get('stage')}" if isinstance(fail, dict) else ""))
     health = report.get("health")
     if health:
         lines.append(f"  health: HTTP {health['status']} in {health['ms']} ms, X-Launchpad-Release {health.get('release') or '-'}"

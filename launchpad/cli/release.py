@@ -164,7 +164,7 @@ def _rollback_cloud(settings: Settings, to: str | None, deadline: float) -> None
     except (StoreError, OpsError) as err:
         typer.echo(f"launchpad rollback: {err}", err=True)
         raise typer.Exit(2) from None
-    except TimeoutError as err:
+    except (TimeoutError, release_cloud.RollFailed) as err:
         typer.echo(f"launchpad rollback: stack {settings.stack}: {err}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"release {target} live again on stack {settings.stack} in {time.monotonic() - started:.1f} s "

@@ -5,11 +5,19 @@ manifests come from the bucket, the live release from the host itself (the
 X-Launchpad-Release header on its public address). A rollback rewrites the desired pointer
 with the deployer's credentials (launchpad/release/s3.py) and waits until the host serves
 that id: the agent polls every 2 s, so this takes seconds, with no `pulumi up`.
+
+A stack with several hosts behind a balancer (its `rollout` output) rolls back host by host
+instead, the way `pulumi up` rolls a release: `python -m launchpad.ops.roll` in a process of its
+own (it loads boto3, which the CLI never does), its progress on this terminal. `published`
+reads what each host's agent last published (its live release), for `launchpad status`.
 """
 
 from __future__ import annotations
 
 import http.client
+import json
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -21,6 +29,34 @@ from launchpad.release.s3 import S3Store, StoreError, creds_from_env
 from launchpad.settings import Settings
 
 OUTPUT = "release_store"
+ROLLOUT = "rollout"
+
+
+class RollFailed(RuntimeError):
+    """The host-by-host roll stopped; its own message (which host, why, what each serves) was printed."""
+
+
+def _roll(outputs: dict[str, Any], extra: list[str], capture_stderr: bool = False) -> subprocess.CompletedProcess[str]:
+    from launchpad.ops.roll import args_from_output
+
+    try:
+        args = args_from_output(dict(outputs[ROLLOUT]))
+    except ValueError as err:
+        raise StoreError(str(err)) from None
+    return subprocess.run([sys.executable, "-m", "launchpad.ops.roll", *args, *extra], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE if capture_stderr else None, text=True, check=False)
+
+
+def published(settings: Settings, run: Runner = capture) -> dict[str, dict[str, Any]]:
+    """host id -> the status its agent last published ({} for a stack without a balancer)."""
+    outputs = stack_outputs(settings.stack, run)
+    if not isinstance(outputs.get(ROLLOUT), dict):
+        return {}
+    done = _roll(outputs, ["--status"], capture_stderr=True)
+    if done.returncode != 0:
+        raise StoreError(f"reading the hosts' published status: {(done.stderr or '').strip()[-500:]}")
+    data = json.loads(done.stdout or "{}")
+    return data if isinstance(data, dict) else {}
 
 
 def store_for(settings: Settings, run: Runner = capture) -> tuple[S3Store, dict[str, Any]]:
@@ -75,8 +111,12 @@ def rollback(settings: Settings, to: str | None, deadline_s: float, run: Runner 
     manifest = next((m for m in manifests if m.id == target), None) or store.get_manifest(target)
     if manifest is None:
         raise StoreError(f"release {target!r} is not in {store.url}")
-    store.set_desired(target)
     started = time.monotonic()
+    if isinstance(outputs.get(ROLLOUT), dict):  # several hosts: one by one through the balancer
+        if _roll(outputs, ["--release", target, "--timeout", str(deadline_s)]).returncode != 0:
+            raise RollFailed(f"the roll back to {target} stopped; see above")
+        return target, time.monotonic() - started
+    store.set_desired(target)
     url = f"http://{address}{manifest.health_path or '/'}"
     wait.until_healthy(url, settings.domain, timeout=deadline_s, interval=0.5, release=target,
                        lenient=manifest.health_path is None)

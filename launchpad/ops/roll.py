@@ -4,7 +4,9 @@ callers, `pulumi up` (a command.local.Command of stacks/aws_balanced.py) and `la
     python -m launchpad.ops.roll aws --store s3://BUCKET/STACK --region R --target-group ARN --release ID [--profile P]
     python -m launchpad.ops.roll digitalocean --store s3://BUCKET/STACK --region R --status-bucket B \\
         --balancer LB_ID --host-tag TAG --rotation-tag TAG-lb --release ID
+    python -m launchpad.ops.roll aws|digitalocean ... --status     each host's published status, as JSON
 
+`args_from_output` turns the balanced stacks' `rollout` output into these arguments.
 Exit 0 when every host serves the release (stdout: {"release", "seconds", "hosts": [...]}); exit 1
 when the roll stopped (stderr: at which host, why, what every host serves); 2 for bad arguments
 or missing credentials. Progress goes to stderr. A separate process on purpose: it is the one
@@ -33,17 +35,33 @@ def _parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name)
         p.add_argument("--store", required=True, help="s3://bucket/stack")
         p.add_argument("--region", required=True)
-        p.add_argument("--release", required=True)
+        what = p.add_mutually_exclusive_group(required=True)
+        what.add_argument("--release", help="the release id to roll")
+        what.add_argument("--status", action="store_true", help="print each host's published status (JSON) and exit")
         p.add_argument("--timeout", type=float, default=900.0, help="seconds one host may take to serve the release")
     aws = sub.choices["aws"]
-    aws.add_argument("--target-group", required=True)
+    aws.add_argument("--target-group", default="")
     aws.add_argument("--profile")
     do = sub.choices["digitalocean"]
     do.add_argument("--status-bucket", required=True)
-    do.add_argument("--balancer", required=True)
-    do.add_argument("--host-tag", required=True)
-    do.add_argument("--rotation-tag", required=True)
+    do.add_argument("--balancer", default="")
+    do.add_argument("--host-tag", default="")
+    do.add_argument("--rotation-tag", default="")
     return parser
+
+
+def args_from_output(rollout: dict[str, Any]) -> list[str]:
+    """The arguments for a stack's `rollout` output (stacks/aws_balanced.py, stacks/digitalocean_balanced.py),
+    without --release/--status."""
+    provider = str(rollout.get("provider") or "")
+    names = {"aws": ("store", "region", "target_group"),
+             "digitalocean": ("store", "region", "status_bucket", "balancer", "host_tag", "rotation_tag")}
+    if provider not in names:
+        raise ValueError(f"rollout output: provider {provider!r}; expected aws or digitalocean")
+    missing = [n for n in names[provider] if not rollout.get(n)]
+    if missing:
+        raise ValueError(f"rollout output: {', '.join(missing)} missing; run `pulumi up` again")
+    return [provider, *(a for n in names[provider] for a in (f"--{n.replace('_', '-')}", str(rollout[n])))]
 
 
 def _spaces_s3(region: str) -> Any:
@@ -56,20 +74,25 @@ def _spaces_s3(region: str) -> Any:
                         aws_access_key_id=key, aws_secret_access_key=secret)
 
 
-def fleet_for(args: argparse.Namespace) -> tuple[Fleet, RollStore]:
+def store_for(args: argparse.Namespace) -> RollStore:
     bucket, _, prefix = args.store.removeprefix("s3://").partition("/")
     if not args.store.startswith("s3://") or not bucket or not prefix:
         raise ValueError(f"--store {args.store!r}: expected s3://bucket/stack")
     if args.provider == "aws":
+        from launchpad.ops.roll_aws import clients  # noqa: PLC0415
+
+        return RollStore(clients(args.region, args.profile)[1], bucket, prefix)
+    return RollStore(_spaces_s3(args.region), bucket, prefix, status_bucket=args.status_bucket)
+
+
+def fleet_for(args: argparse.Namespace, store: RollStore) -> Fleet:
+    if args.provider == "aws":
         from launchpad.ops.roll_aws import AwsRollFleet, clients  # noqa: PLC0415
 
-        elbv2, s3 = clients(args.region, args.profile)
-        store = RollStore(s3, bucket, prefix)
-        return AwsRollFleet(elbv2, store, args.target_group), store
+        return AwsRollFleet(clients(args.region, args.profile)[0], store, args.target_group)
     from launchpad.ops.roll_do import DoApi, DoRollFleet  # noqa: PLC0415
 
-    store = RollStore(_spaces_s3(args.region), bucket, prefix, status_bucket=args.status_bucket)
-    return DoRollFleet(DoApi.from_env(), store, args.balancer, args.host_tag, args.rotation_tag), store
+    return DoRollFleet(DoApi.from_env(), store, args.balancer, args.host_tag, args.rotation_tag)
 
 
 def _manifest(store: RollStore, release_id: str | None) -> Manifest | None:
@@ -83,15 +106,26 @@ def main(argv: list[str] | None = None) -> int:
     def say(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
+    needed = ["target_group"] if args.provider == "aws" else ["balancer", "host_tag", "rotation_tag"]
+    if args.release and not all(getattr(args, n) for n in needed):
+        say(f"launchpad roll: rolling a release needs {', '.join('--' + n.replace('_', '-') for n in needed)}")
+        return 2
     try:
-        fleet, store = fleet_for(args)
+        store = store_for(args)
+        if args.status:
+            print(json.dumps(store.statuses(), indent=2, sort_keys=True))
+            return 0
         manifest = _manifest(store, args.release)
         if manifest is None:
             say(f"release {args.release!r} is not in {args.store}: publish it first (`pulumi up`)")
             return 2
         old = _manifest(store, store.pointer())
-    except (ValueError, ManifestError) as err:
+        fleet = fleet_for(args, store)
+    except (ValueError, ManifestError, RuntimeError) as err:
         say(f"launchpad roll: {err}")
+        return 2
+    except Exception as err:  # noqa: BLE001 - botocore: no credentials, no such bucket, ...: nothing was touched
+        say(f"launchpad roll: {type(err).__name__}: {err}")
         return 2
     say(f"rolling release {manifest.id} over {args.provider} stack {args.store}, host by host")
     try:
