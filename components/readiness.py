@@ -9,6 +9,14 @@ Creates:
   logs. It runs again whenever the host is replaced or the release changes: `pulumi up`
   returns once the new release is live and healthy, not on any 200.
 
+With TLS on the host (`tls_name`, the domain), the check is HTTPS on the host's own address
+the way browsers will reach it once the address moves: SNI and Host = the domain, the
+certificate verified for that name, the release's id in the answer. `tls_mode` "required"
+(a stack with `dnsZone`: the host obtains its certificate by DNS-01 before its first release,
+or takes the stack's stored one); "auto" (HTTP-01 only): a host that has no certificate at all
+passes on HTTP health, since HTTP-01 needs the address first, while a host holding one (a
+replacement that took the stored certificate) must serve HTTPS correctly.
+
 Stacks register the public address association with `depends_on=[readiness]`, so a
 new host takes the address only after it is healthy.
 """
@@ -46,10 +54,17 @@ def python_command() -> str:
 
 
 def wait_command(address: str, domain: str | None, database: bool, timeout: int, logs: str,
-                 release: str | None = None, health_path: str | None = HEALTH_PATH, scheme: str = "http") -> str:
+                 release: str | None = None, health_path: str | None = HEALTH_PATH, scheme: str = "http",
+                 tls_name: str | None = None, tls_mode: str = "required") -> str:
     if scheme not in ("http", "https"):
         raise ValueError(f"scheme {scheme!r}: expected http or https")
+    if tls_mode not in ("required", "auto"):
+        raise ValueError(f"tls_mode {tls_mode!r}: expected required or auto")
+    if tls_name:
+        scheme = "https"
     args = [python_command(), "-m", "launchpad.wait", f"{scheme}://{address}{health_path or '/'}", "--timeout", str(timeout)]
+    if tls_name:
+        args += ["--sni", tls_name, "--tls", tls_mode]
     if domain:
         args += ["--host", domain]
     if database:
@@ -82,6 +97,11 @@ class ReadinessArgs:
     scheme: str = "http"
     """https where the address has a certificate of its own (Heroku's `*.herokuapp.com`), so an app
     that redirects plain HTTP to HTTPS is checked as its users reach it."""
+    tls_name: str | None = None
+    """The host terminates TLS for this name (the domain): check HTTPS on its own address with this
+    SNI, the certificate verified for it, before the address moves."""
+    tls_mode: str = "required"
+    """required: HTTPS must answer; auto: a host with no certificate at all yet (HTTP-01) passes on HTTP."""
     after: Sequence[pulumi.Resource] = ()
     """What must be done before checking (e.g. the credentials' delivery). A component's own
     `depends_on` would not hold back its children, so the check itself waits on these."""
@@ -99,12 +119,13 @@ class Readiness(pulumi.ComponentResource):
             raise ValueError(f"{name}: timeout is {args.timeout}; give the host some seconds (default {DEFAULT_TIMEOUT})")
         create = pulumi.Output.all(args.address, args.logs).apply(
             lambda v: wait_command(v[0], args.domain, args.database, args.timeout, v[1], args.release_id, args.health_path,
-                                   args.scheme))
+                                   args.scheme, args.tls_name, args.tls_mode))
         triggers: list[pulumi.Input[str]] = [args.host_id]
         if args.release_id:
             triggers.append(args.release_id)
         self.command = command.local.Command(
             f"{name}-healthz", create=create, triggers=triggers,
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.after)))
-        self.url = pulumi.Output.concat(f"{args.scheme}://", args.address, args.health_path or "/")
+        scheme = "https" if args.tls_name else args.scheme
+        self.url = pulumi.Output.concat(f"{scheme}://", args.address, args.health_path or "/")
         self.register_outputs({"url": self.url})

@@ -9,6 +9,12 @@ IP still point at the old host until this check passes. Redirects are not follow
 for the same reason, and no proxy is used (http.client reads no proxy settings), so a
 host-local address works. Exit status 0 when healthy, 1 when the deadline passed.
 
+With TLS on the host, `--sni example.com` checks `https://<address>/...` the way a browser
+would once the address moved: SNI and Host = the domain, the certificate verified for that
+name (system CAs, or `--cafile`). `--tls auto` (a host that may only get its certificate
+by HTTP-01 once the address is there): HTTP health first, then HTTPS required unless the host
+has no certificate at all yet (it rejects the TLS handshake for the name).
+
 In-process callers (the local runtime) use `until_healthy`, which raises HealthTimeout.
 """
 
@@ -17,6 +23,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import ssl
 import sys
 import time
 import urllib.parse
@@ -30,6 +37,22 @@ RELEASE_HEADER = "X-Launchpad-Release"
 """Nginx adds the live release's id to every app answer; a deploy waits for its own id."""
 
 
+class _SniConnection(http.client.HTTPSConnection):
+    """HTTPS to an address with a chosen SNI name, the certificate verified for that name."""
+
+    def __init__(self, address: str, port: int | None, sni: str, context: ssl.SSLContext, timeout: float):
+        super().__init__(address, port, timeout=timeout, context=context)
+        self._sni = sni
+
+    def connect(self) -> None:
+        http.client.HTTPConnection.connect(self)
+        self.sock = self._context.wrap_socket(self.sock, server_hostname=self._sni)  # type: ignore[attr-defined]
+
+
+NO_CERTIFICATE = "TLSV1_UNRECOGNIZED_NAME"
+"""What nginx's catch-all answers a handshake for the domain while the host has no certificate."""
+
+
 @dataclass(frozen=True)
 class Probe:
     """One health request's outcome."""
@@ -40,15 +63,21 @@ class Probe:
 
 
 def probe(url: str, host: str | None, database: bool, timeout: float = REQUEST_TIMEOUT,
-          release: str | None = None, lenient: bool = False) -> Probe:
+          release: str | None = None, lenient: bool = False, sni: str | None = None, cafile: str | None = None) -> Probe:
     """One GET. Healthy: HTTP 200 (any answer below 500 when `lenient`, for an app without a
     health path, whose "/" may redirect or 404 and still prove it serves), with `database` the
     JSON `"database": "ok"`, with `release` the X-Launchpad-Release header naming that id."""
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"{url!r} is not an http(s) URL")
-    conn_type = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    conn = conn_type(parts.hostname, parts.port, timeout=timeout)
+    conn: http.client.HTTPConnection
+    if sni:
+        if parts.scheme != "https":
+            raise ValueError(f"{url!r}: an SNI name needs an https URL")
+        conn = _SniConnection(parts.hostname, parts.port, sni, ssl.create_default_context(cafile=cafile), timeout)
+    else:
+        conn_type = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        conn = conn_type(parts.hostname, parts.port, timeout=timeout)
     path = parts.path or "/"
     if parts.query:
         path += f"?{parts.query}"
@@ -84,13 +113,13 @@ def probe(url: str, host: str | None, database: bool, timeout: float = REQUEST_T
 def wait(url: str, host: str | None = None, database: bool = False, timeout: float = DEFAULT_TIMEOUT,
          interval: float = DEFAULT_INTERVAL, say: Callable[[str], None] = lambda _: None,
          clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
-         release: str | None = None, lenient: bool = False) -> Probe:
+         release: str | None = None, lenient: bool = False, sni: str | None = None, cafile: str | None = None) -> Probe:
     """Polls `probe` until healthy or `timeout` seconds have passed; returns the last probe."""
     deadline = clock() + timeout
     last_seen = ""
     while True:
         result = probe(url, host, database, timeout=min(REQUEST_TIMEOUT, max(1.0, deadline - clock())),
-                       release=release, lenient=lenient)
+                       release=release, lenient=lenient, sni=sni, cafile=cafile)
         if result.healthy or clock() >= deadline:
             return result
         if result.seen != last_seen:
@@ -110,11 +139,13 @@ class HealthTimeout(TimeoutError):
 def until_healthy(url: str, host: str | None = None, database: bool = False, timeout: float = DEFAULT_TIMEOUT,
                   interval: float = DEFAULT_INTERVAL, say: Callable[[str], None] = lambda _: None,
                   logs: str | None = None, clock: Callable[[], float] = time.monotonic,
-                  sleep: Callable[[float], None] = time.sleep, release: str | None = None, lenient: bool = False) -> float:
+                  sleep: Callable[[float], None] = time.sleep, release: str | None = None, lenient: bool = False,
+                  sni: str | None = None, cafile: str | None = None) -> float:
     """`wait`, for in-process callers: returns the seconds it took, or raises HealthTimeout
     carrying the failure message (and `logs`, how to look at the host)."""
     started = clock()
-    last = wait(url, host, database, timeout, interval, say=say, clock=clock, sleep=sleep, release=release, lenient=lenient)
+    last = wait(url, host, database, timeout, interval, say=say, clock=clock, sleep=sleep, release=release, lenient=lenient,
+                sni=sni, cafile=cafile)
     if not last.healthy:
         raise HealthTimeout(failure_message(url, host, timeout, last, logs), last)
     return clock() - started
@@ -140,6 +171,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds before giving up (default %(default)s)")
     parser.add_argument("--interval", type=float, default=DEFAULT_INTERVAL, help="seconds between tries (default %(default)s)")
     parser.add_argument("--logs", help="how to look at the host's logs, printed on failure")
+    parser.add_argument("--sni", help="HTTPS: the name sent as SNI and verified in the certificate (the domain)")
+    parser.add_argument("--cafile", help="HTTPS: trust these CAs instead of the system's (a private ACME server's root)")
+    parser.add_argument("--tls", choices=("required", "auto"), default="required",
+                        help="with --sni: auto accepts plain HTTP health while the host has no certificate at all yet")
     args = parser.parse_args(argv)
     if args.timeout <= 0 or args.interval <= 0:
         parser.error("--timeout and --interval must be positive")
@@ -148,8 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(text, file=sys.stderr, flush=True)
 
     try:
-        last = wait(args.url, args.host, args.database, args.timeout, args.interval, say=say,
-                    release=args.release, lenient=args.lenient)
+        last = _wait_cli(args, say)
     except ValueError as exc:
         parser.error(str(exc))
     if last.healthy:
@@ -157,6 +191,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     say(failure_message(args.url, args.host, args.timeout, last, args.logs))
     return 1
+
+
+def _wait_cli(args: argparse.Namespace, say: Callable[[str], None]) -> Probe:
+    if not args.sni or args.tls == "required":
+        return wait(args.url, args.host, args.database, args.timeout, args.interval, say=say, release=args.release,
+                    lenient=args.lenient, sni=args.sni, cafile=args.cafile)
+    # auto: the release healthy over HTTP first (the certificate step runs before it), then HTTPS
+    # unless the host holds no certificate at all (first host of a stack without dnsZone: HTTP-01).
+    started = time.monotonic()
+    plain = urllib.parse.urlsplit(args.url)._replace(scheme="http").geturl()
+    last = wait(plain, args.host, args.database, args.timeout, args.interval, say=say, release=args.release, lenient=args.lenient)
+    if not last.healthy:
+        return last
+    tls = probe(args.url, args.host, args.database, release=args.release, lenient=args.lenient, sni=args.sni, cafile=args.cafile)
+    if NO_CERTIFICATE in tls.seen:
+        say(f"no certificate on the host yet (first host, HTTP-01 once the address is here): {tls.seen}")
+        return last
+    return wait(args.url, args.host, args.database, max(1.0, args.timeout - (time.monotonic() - started)), args.interval,
+                say=say, release=args.release, lenient=args.lenient, sni=args.sni, cafile=args.cafile)
 
 
 if __name__ == "__main__":

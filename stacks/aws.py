@@ -26,7 +26,7 @@ from components.host import HostArgs
 from components.aws.rds_database import RdsDatabase, RdsDatabaseArgs
 from components.readiness import Readiness, ReadinessArgs
 from launchpad.settings import Settings
-from stacks import common, releases
+from stacks import common, host_tls, releases
 
 
 def final_snapshot_identifier(settings: Settings) -> str:
@@ -60,6 +60,8 @@ def build(settings: Settings) -> None:
     releases.export_store(pulumi.Output.concat("s3://", store.bucket_name, f"/{settings.stack}"), settings.resolved_region)
 
     database_host: pulumi.Output[str] | None = None
+    # HTTPS across host replacements: the stack's certificate secret (stacks/host_tls.py).
+    agent, certificates = host_tls.aws_store(settings, agent, tags, opts)
     if settings.database.enabled:
         db = settings.database
         database = RdsDatabase(name, RdsDatabaseArgs(
@@ -84,6 +86,7 @@ def build(settings: Settings) -> None:
         from stacks import aws_balanced
 
         front, hosts, record = aws_balanced.serve(settings, network, access, user_data, instance_profile, tags, opts, store)
+    user_data = host_tls.aws_access(settings, certificates, role.role.name, user_data, opts)
         common.export_outputs(settings, front, database_host, access=record, operator_policy_arn=access.operator_policy_arn,
                               hosts=hosts)
         return
@@ -98,7 +101,7 @@ def build(settings: Settings) -> None:
         "aws ec2 get-console-output --latest --output text --region ", settings.resolved_region, " --instance-id ", host.id)
     readiness = Readiness(name, ReadinessArgs(
         address=host.public_ip, host_id=host.id, domain=settings.domain,
-        release_id=release.manifest.id, health_path=settings.app.health_path,
+        release_id=release.manifest.id, health_path=settings.app.health_path, **host_tls.readiness(settings),
         logs=pulumi.Output.all(host.public_ip, console).apply(lambda v: common.logs_hint(settings, v[0], v[1])),
         after=[host, *([store.pointer] if store.pointer else [])]))
 
@@ -106,3 +109,4 @@ def build(settings: Settings) -> None:
     common.export_outputs(settings, address.ip, database_host,
                           access=access.access_output(settings.resolved_region, [("web", host.id, host.instance.private_ip)]),
                           operator_policy_arn=access.operator_policy_arn)
+    host_tls.aws_dns(settings, address.ip, opts)

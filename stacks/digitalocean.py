@@ -32,7 +32,7 @@ from components.digitalocean.release_store import DoReleaseDelivery, DoReleaseDe
 from components.digitalocean.remote_env import RemoteEnv, RemoteEnvArgs
 from launchpad.database_url import database_url
 from launchpad.settings import Settings
-from stacks import common, releases
+from stacks import common, host_tls, releases
 
 
 def build(settings: Settings) -> None:
@@ -114,6 +114,7 @@ def build(settings: Settings) -> None:
         # The agent merges /etc/launchpad/app.env into every release; a sync picks a new URL up.
         env = RemoteEnv(name, RemoteEnvArgs(
             host=host.public_ip, private_key=keys.deploy_private_key,
+    host_tls.do_dns(settings, address.ip)
             values=pulumi.Output.all(database.user, database.password, database.private_host, database.port,
                                      database.database).apply(lambda v: {"DATABASE_URL": database_url(v[0], v[1], v[2], v[3], v[4], sslmode="require")}),
             app_unit="launchpad-agent.service", triggers=[host.id], after=[database]))
@@ -130,7 +131,7 @@ def build(settings: Settings) -> None:
     console = "open the droplet's Recovery Console in the DigitalOcean control panel"
     readiness = Readiness(name, ReadinessArgs(
         address=host.public_ip, host_id=host.id, domain=settings.domain,
-        release_id=release.manifest.id, health_path=settings.app.health_path,
+        release_id=release.manifest.id, health_path=settings.app.health_path, **host_tls.readiness(settings),
         logs=host.public_ip.apply(lambda ip: common.logs_hint(settings, ip, console)), after=gate))
 
     address = DoPublicAddress(name, DoPublicAddressArgs(host_id=host.id, region=region, after=[readiness]))

@@ -28,6 +28,7 @@ from launchpad.local import machine, records
 from launchpad.local import release as local_release
 from launchpad.local_plan import PASSWORD_ENV, LocalPlan, plan_for, rehearsal, user_data_for
 from launchpad.render.bootstrap import SECRETS_ENV
+from launchpad.render.certificate import STORE_IN_MACHINE as CERTIFICATE_STORE_IN_MACHINE
 from launchpad.render.postgres import PASSWORD_FILE, render_postgres_user_data
 from launchpad.settings import Settings
 
@@ -169,9 +170,20 @@ def start_boot(progress: Progress) -> Progress:
 
 
 def web_mounts(stack: str) -> list[tuple[str, str, bool]]:
-    """(host folder, machine folder, read-only) a web machine gets: the release store and the pip cache."""
+    """(host folder, machine folder, read-only) a web machine gets: the release store, the pip cache
+    and the stack's certificate store (read-write: a host stores the certificate it obtained)."""
     read_only, read_write = local_release.binds(stack)
-    return [(str(h), m, True) for h, m in read_only] + [(str(h), m, False) for h, m in read_write]
+    return ([(str(h), m, True) for h, m in read_only] + [(str(h), m, False) for h, m in read_write]
+            + [(str(certificate_store(stack)), CERTIFICATE_STORE_IN_MACHINE, False)])
+
+
+def certificate_store(stack: str) -> Path:
+    """The stack's certificate store on this host: root-only, shared by every web machine of the
+    stack (files/agent/launchpad_agent/certificate.py reads and writes it)."""
+    path = STACKS_DIR / stack / "certificates"
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.chmod(0o700)
+    return path
 
 
 def boot_database(plan: LocalPlan, webs: list[str], client: str | list[str], stage: Progress, prebake: bool) -> str:
@@ -213,12 +225,14 @@ def status_of(plan: LocalPlan) -> StackStatus:
 
 
 def down(stack: str, progress: Progress = print) -> None:
-    from launchpad.local import fleet
+    from launchpad.local import address, fleet
 
-    for name in dict.fromkeys([*fleet.machines(stack), web_name(stack), db_name(stack)]):
+    moved = address.current(stack)  # a replacement host holds the stack's public address (replace.py)
+    for name in dict.fromkeys([*fleet.machines(stack), web_name(stack), db_name(stack), *([moved["machine"]] if moved else [])]):
         if machine.status(name) is not None:
             progress(f"down {name}")
         machine.down(name)
+    address.release(stack)
     # What the stack kept on the host beside its machines (the generated database
     # password, and whatever else lives under its folder): nothing of a downed stack stays.
     keep = STACKS_DIR / stack

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from launchpad.render import balanced, release_host
+from launchpad.render import balanced, certificate, release_host
 from launchpad.render.host_file import HostFile
 from launchpad.render.templates import render_template
 from launchpad.settings import ConfigError, Problem, Settings
@@ -65,7 +65,8 @@ class Rendered:
 
 
 def certificate_dir(domain: str) -> str:
-    return f"/etc/letsencrypt/live/{domain}"
+    """Where nginx reads the host's certificate (launchpad/render/certificate.py)."""
+    return certificate.live_dir(domain)
 
 
 def render_nginx_http(settings: Settings) -> str:
@@ -118,8 +119,7 @@ def render_firewall(settings: Settings, balancer_cidrs: Sequence[str] = ()) -> s
 def _packages(settings: Settings, database: DatabaseLink | None, agent: Mapping[str, Any]) -> list[str]:
     # netbase: /etc/protocols, which the nftables rules name (cloud images have it, minbase does not).
     pkgs = ["nginx", "python3-venv", "nftables", "netbase", "unattended-upgrades"]
-    if settings.tls:
-        pkgs.append("certbot")
+    pkgs += certificate.packages(settings)
     # boto3: reading Secrets Manager, or fetching the agent through the role (AWS; Spaces is a plain GET).
     if (database and database.secret_arn) or release_host.fetch_source(agent) == "role":
         pkgs.append("python3-boto3")
@@ -151,12 +151,6 @@ def host_files(settings: Settings, database: DatabaseLink | None = None,
     if settings.tls and settings.domain:
         files += [
             HostFile(f"/etc/nginx/sites-available/{app}.tls", render_nginx_site(settings, cert_ready=True, host_key=host_key)),
-            HostFile("/usr/local/sbin/launchpad-certificate", render_template(
-                "certificate.sh.j2", app=app, domain=settings.domain, email=settings.email, acme_server=settings.acme_server,
-                cert_dir=certificate_dir(settings.domain)), "0755"),
-            HostFile("/etc/systemd/system/launchpad-certificate.service", render_template("certificate.service.j2")),
-            HostFile("/etc/systemd/system/launchpad-certificate.timer", render_template("certificate.timer.j2")),
-            HostFile("/etc/letsencrypt/renewal-hooks/deploy/reload-nginx", "#!/bin/sh\nsystemctl reload nginx.service\n", "0755"),
         ]
     if database and database.secret_arn:
         files += [
@@ -169,9 +163,11 @@ def host_files(settings: Settings, database: DatabaseLink | None = None,
     files += access.host_files(settings.provider)
     # Last: the bootstrap script it carries runs after every other file is in place.
     return files + release_host.release_host_files(
-        app, agent, tls=settings.tls, cert_dir=certificate_dir(settings.domain) if settings.domain else "",
+        app, {k: v for k, v in agent.items() if k != "certificates"}, tls=settings.tls, cert_dir=certificate_dir(settings.domain) if settings.domain else "",
         db_env_unit="launchpad-secrets.service" if database and database.secret_arn else None,
         trusted_proxies=settings.trusted_proxies, hsts=settings.https if settings.balanced else None)
+        # The certificate step: the stack's stored certificate, or certbot (render/certificate.py).
+        files += certificate.host_files(settings, agent.get("certificates") or certificate.store_spec(settings))
 
 
 def render(settings: Settings, database: DatabaseLink | None = None, agent: Mapping[str, Any] | None = None,
@@ -182,6 +178,7 @@ def render(settings: Settings, database: DatabaseLink | None = None, agent: Mapp
         "cloud-config.yaml.j2", stack=settings.stack, packages=_packages(settings, database, agent),
         admin_user=ADMIN_USER, ssh_keys=[k.strip() for k in settings.ssh_keys], app=settings.app.unix_name,
         files=files,
+    # agent.json leaves out the certificate store: /etc/launchpad/certificate.json names it.
     )
     by_path = {f.path: f.content for f in files}
     app = settings.app.unix_name

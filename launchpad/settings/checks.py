@@ -22,6 +22,7 @@ from launchpad.settings.model import NAMESPACE, AppSettings, AutoscaleSettings, 
 from launchpad.settings.release_keys import MODULE, check_release, take_secrets
 from launchpad.settings.platform import check_platform
 from launchpad.settings.scaling import check_hosts
+from launchpad.settings.tls import check_host_tls
 
 # Applied with re.fullmatch, never match/search: a `$` anchor admits a trailing newline.
 # The other allow-lists (HOSTNAME, EMAIL, APP_NAME, ...) live in guards.py with the input-safety
@@ -91,6 +92,7 @@ def _check(s: Settings) -> list[Problem]:
     p += _check_database(s)
     p += _check_ssh(s)
     p += check_hosts(s)
+    p += check_host_tls(s)
     p += check_platform(s)
     return p
 

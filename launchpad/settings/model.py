@@ -92,7 +92,8 @@ class Settings(_Model):
     domain: str | None = Field(None, description="Apex domain served by Nginx; `www.<domain>` redirects to it. Unset: the host answers on its address.")
     email: str | None = Field(None, description="Contact for Let's Encrypt; with `domain` on a cloud provider, turns on HTTPS via certbot.")
     acme_server: str | None = Field(None, description="ACME directory for certificates. Default: Let's Encrypt. A staging or private ACME server (e.g. Pebble) is for tests, and allows HTTPS on the local target.")
-    dns_zone: str | None = Field(None, description="With `hosts` > 1: the DNS zone holding `domain` (a Route 53 hosted zone on AWS, a DigitalOcean domain there); the balancer's certificate is validated through it, and HTTPS is served. Unset: the balancer serves plain HTTP.")
+    dns_zone: str | None = Field(None, description="The DNS zone holding `domain` (a Route 53 hosted zone on AWS, a domain whose DNS DigitalOcean hosts there; locally the zone of `dnsChallengeServer`). With one host: the stack manages the apex and `www` A records (pointing at the host's stable address) and the host gets its certificate by DNS-01 before it takes the address. With `hosts` > 1: the balancer's certificate is validated through it, and HTTPS is served. Unset: HTTP-01 for one host (a stored certificate is reused by a replacement), plain HTTP behind a balancer.")
+    dns_challenge_server: str | None = Field(None, description="Tests only, `local` provider: the management API of a DNS-01 challenge test server (Pebble's `pebble-challtestsrv`, `http://<ipv4>:<port>`) that the host's certbot sets its `_acme-challenge` TXT records through, in place of Route 53 / DigitalOcean DNS. Needs `dnsZone` and `acmeServer`.")
     app: AppSettings = Field(default_factory=lambda: AppSettings(), description="The app: `path`, `module`, `name`, `workers`, `threads`, `env`, `secrets`, `release`, `healthPath`, `static`, `writable`, `keepReleases`.")
     database: DatabaseSettings = Field(default_factory=lambda: DatabaseSettings(), description="PostgreSQL: `enabled`, `version`, `size`, `storageGb`, `backupRetentionDays`, `name`.")
     hosts: int = Field(1, ge=1, le=20, description="Hosts serving the app. 1: one host on its own address. More: that many behind the provider's load balancer (AWS: ALB + Auto Scaling group; DigitalOcean: Load Balancer; local: HAProxy), releases rolled host by host.")
@@ -147,6 +148,19 @@ class Settings(_Model):
         if self.balanced:
             return False
         return bool(self.domain) and bool(self.email) and (self.profile.public_acme or bool(self.acme_server))
+
+    @property
+    def dns01(self) -> bool:
+        """The host gets its certificate by DNS-01 through `dnsZone` (no traffic needed, so
+        before it takes the address), not HTTP-01."""
+        from launchpad.settings.tls import DNS01_METHOD  # noqa: PLC0415 - tls.py types against this module
+
+        return self.tls and bool(self.dns_zone) and self.provider in DNS01_METHOD
+
+    @property
+    def host_dns(self) -> bool:
+        """The stack manages the apex and www records of a single host's domain in `dnsZone`."""
+        return not self.balanced and bool(self.domain) and bool(self.dns_zone) and self.profile.platform is None
 
     @property
     def balanced(self) -> bool:

@@ -103,11 +103,10 @@ def _check_zone(s: Settings) -> list[Problem]:
     if zone is None:
         return []
     balancer = s.profile.balancer
+    if not s.balanced and s.profile.platform is None:
+        return []  # one host: the host's records and DNS-01 (settings/tls.py)
     if balancer is None or balancer.zone is None:
         return [Problem("dnsZone", f"{zone!r}: the {s.provider} provider has no DNS zone to validate a certificate through; remove the key")]
-    if not s.balanced:
-        return [Problem("dnsZone", f"{zone!r} is only used by the load balancer's certificate (hosts > 1); with one host, "
-                                   "certbot on the host gets the certificate (domain + email): remove dnsZone")]
     if not s.domain:
         return [Problem("dnsZone", f"{zone!r} is set but 'domain' is not; the zone validates the balancer's certificate for the domain")]
     zone = zone.lower().rstrip(".")

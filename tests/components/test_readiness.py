@@ -111,3 +111,18 @@ def test_https_where_the_address_has_its_own_certificate(run) -> None:
     assert "-m launchpad.wait https://rocket-a1b2c3d.herokuapp.com/healthz" in create
     with pytest.raises(ValueError, match="scheme 'ftp'"):
         wait_command("192.0.2.1", None, False, 5, "", scheme="ftp")
+
+
+def test_tls_checks_https_with_sni_on_the_hosts_own_address(run) -> None:
+    args = shlex.split(_readiness(run, domain="rocket.example.com", tls_name="rocket.example.com").one(
+        "command:local:Command").inputs["create"])
+    assert "https://203.0.113.9/healthz" in args
+    assert args[args.index("--sni") + 1] == "rocket.example.com" and args[args.index("--tls") + 1] == "required"
+    auto = shlex.split(_readiness(run, domain="rocket.example.com", tls_name="rocket.example.com", tls_mode="auto").one(
+        "command:local:Command").inputs["create"])
+    assert auto[auto.index("--tls") + 1] == "auto"
+
+
+def test_unknown_tls_mode_is_refused() -> None:
+    with pytest.raises(ValueError, match="tls_mode 'maybe'"):
+        wait_command("203.0.113.9", "rocket.example.com", False, 10, "", tls_name="rocket.example.com", tls_mode="maybe")

@@ -27,6 +27,10 @@ from pathlib import Path
 ACME_PORT = 14000
 MANAGEMENT_PORT = 15000
 BINARY = "/usr/bin/pebble"
+CHALLTESTSRV = "/usr/bin/pebble-challtestsrv"
+CHALLTESTSRV_MANAGEMENT_PORT = 8055
+CHALLTESTSRV_DNS = "127.0.0.1:8053"
+"""Pebble's DNS server in DNS-01 mode: the test server's DNS, on loopback (only Pebble asks it)."""
 
 
 def make_endpoint_certificate(workdir: Path, address: str) -> tuple[Path, Path, Path]:
@@ -62,6 +66,8 @@ class Pebble:
     log_path: Path
     pid: int
     _proc: subprocess.Popen[bytes]
+    dns: ChallTestSrv | None = None
+    """With DNS-01: the challenge test server Pebble resolves through."""
 
     @property
     def directory(self) -> str:
@@ -94,16 +100,67 @@ class Pebble:
         data: dict[str, object] = json.loads(self._get(ACME_PORT, "/dir"))
         return data
 
+    def orders(self) -> int:
+        """newOrder requests Pebble has answered (each certbot run that asks for a certificate)."""
+        return self.log().count("POST /order-plz")
+
     def stop(self, timeout: float = 10.0) -> None:
-        """SIGTERM to our pid, then SIGKILL if it lingers; reaps it."""
-        if self._proc.poll() is not None:
-            return
-        os.kill(self.pid, signal.SIGTERM)
+        """SIGTERM to our pid (and the challenge test server's), then SIGKILL if it lingers; reaps it."""
+        _stop(self._proc, timeout)
+        if self.dns is not None:
+            self.dns.stop(timeout)
+
+
+def _stop(proc: subprocess.Popen[bytes], timeout: float) -> None:
+    if proc.poll() is not None:
+        return
+    os.kill(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout)
+
+
+@dataclass
+class ChallTestSrv:
+    """pebble-challtestsrv: a DNS server answering the TXT records its HTTP management API sets
+    (/set-txt, /clear-txt), the local stand-in for Route 53 / DigitalOcean DNS."""
+
+    management: str
+    """http://<address>:8055: what the machine's certbot hook calls (launchpad:dnsChallengeServer)."""
+    log_path: Path
+    _proc: subprocess.Popen[bytes]
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        _stop(self._proc, timeout)
+
+
+def start_challtestsrv(workdir: Path, address: str, deadline_s: float = 10.0) -> ChallTestSrv:
+    """The DNS challenge test server: management API on `address`, DNS on loopback only, no
+    HTTP/TLS challenge listeners. Returns once the management API answers."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    log_path = workdir / "challtestsrv.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [CHALLTESTSRV, "-management", f"{address}:{CHALLTESTSRV_MANAGEMENT_PORT}", "-dns01", CHALLTESTSRV_DNS,
+             "-http01", "", "-https01", "", "-tlsalpn01", ""],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=workdir)
+    srv = ChallTestSrv(f"http://{address}:{CHALLTESTSRV_MANAGEMENT_PORT}", log_path, proc)
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"pebble-challtestsrv exited {proc.returncode}:\n{srv.log()[-2000:]}")
         try:
-            self._proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.kill(self.pid, signal.SIGKILL)
-            self._proc.wait(timeout)
+            with socket.create_connection((address, CHALLTESTSRV_MANAGEMENT_PORT), timeout=1):
+                return srv
+        except OSError:
+            time.sleep(0.1)
+    srv.stop()
+    raise RuntimeError(f"pebble-challtestsrv did not listen on {srv.management} within {deadline_s:.0f} s:\n{srv.log()[-2000:]}")
 
 
 def _unchunk(body: bytes) -> bytes:
@@ -118,11 +175,14 @@ def _unchunk(body: bytes) -> bytes:
     return out
 
 
-def start(workdir: Path, address: str, names: dict[str, str], deadline_s: float = 20.0) -> Pebble:
+def start(workdir: Path, address: str, names: dict[str, str], deadline_s: float = 20.0, dns01: bool = False) -> Pebble:
     """Start Pebble on `address` (ACME on 14000, management on 15000), validating
     http-01 on port 80 and tls-alpn-01 on 443 of whatever `names` (name -> IPv4)
-    say. Returns once the ACME directory answers over verified TLS."""
+    say. Returns once the ACME directory answers over verified TLS. `dns01`: also
+    start pebble-challtestsrv (management API on `address`) and resolve through it, so
+    DNS-01 challenges are validated against the TXT records the machine sets there."""
     workdir.mkdir(parents=True, exist_ok=True)
+    dns = start_challtestsrv(workdir, address) if dns01 else None
     endpoint_ca, cert, key = make_endpoint_certificate(workdir, address)
     config = workdir / "pebble-config.json"
     config.write_text(json.dumps({"pebble": {
@@ -146,10 +206,11 @@ def start(workdir: Path, address: str, names: dict[str, str], deadline_s: float 
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             ["unshare", "--mount", "--propagation", "private", "--",
-             "sh", "-c", 'mount --bind "$0" /etc/hosts && exec "$@"', str(hosts), BINARY, "-config", str(config)],
+             "sh", "-c", 'mount --bind "$0" /etc/hosts && exec "$@"', str(hosts), BINARY, "-config", str(config),
+             *(["-dnsserver", CHALLTESTSRV_DNS] if dns else [])],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=workdir,
         )
-    pebble = Pebble(address, workdir, endpoint_ca, log_path, proc.pid, proc)
+    pebble = Pebble(address, workdir, endpoint_ca, log_path, proc.pid, proc, dns)
     end = time.monotonic() + deadline_s
     last = ""
     while time.monotonic() < end:

@@ -110,3 +110,6 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+    if argv[:1] == ["certificate"]:  # the certificate step (certificate.py); no release config needed
+        from launchpad_agent import certificate  # noqa: PLC0415
+        return certificate.main(argv[1:])

@@ -58,7 +58,6 @@ def test_autoscale_on_aws_starts_at_min_or_at_hosts() -> None:
     ({**AWS, "launchpad:autoscale": {"min": 2, "max": 4, "targetCpu": 95}}, "launchpad:autoscale.targetCpu: 95: Input should be less than or equal to 90"),
     ({**AWS, "launchpad:hosts": 8, "launchpad:autoscale": {"min": 2, "max": 4}},
      "launchpad:hosts: 8 is outside autoscale min..max (2..4); with autoscale, hosts is the starting size"),
-    ({**AWS, **ZONED}, "launchpad:dnsZone: 'example.com' is only used by the load balancer's certificate (hosts > 1); with one host, certbot on the host"),
     ({**AWS, "launchpad:hosts": 2, "launchpad:dnsZone": "example.com"},
      "launchpad:dnsZone: 'example.com' is set but 'domain' is not"),
     ({**AWS, "launchpad:hosts": 2, "launchpad:domain": "rocket.example.com", "launchpad:dnsZone": "example.org"},

@@ -1,0 +1,213 @@
+"""`launchpad-agent certificate sync`: the host's TLS certificate, shared through the stack's store.
+
+Why: every host of a stack serves the same names, and a replacement host must hold a valid
+certificate before it takes the address (HSTS forbids a fallback to HTTP), without asking
+Let's Encrypt again (5 duplicate certificates per week). So the certificate and its key live in
+a store the stack owns, and a host's certificate step (files/certificate.sh.j2) runs this first:
+
+- candidates: the stored certificate, the one installed for nginx, and certbot's own lineage
+  on this host (what certbot just obtained or renewed);
+- the best one (valid for every name, matching key, latest expiry) is installed for nginx under
+  `live` (root 0600 key) and, when it is newer than the stored one, pushed to the store;
+- exit 0 when that one has more than `min_days` left; exit 3 when none does, so the caller
+  runs certbot (DNS-01 when the stack has a zone) and calls this again to install and push.
+
+Stores (`/etc/launchpad/certificate.json`, no secrets; the document is JSON
+{"fullchain": PEM, "privkey": PEM, "not_after": epoch, "names": [...]}):
+- file: a root-only folder of the stack on the local target, bind-mounted read-write;
+- aws-secretsmanager: one secret the stack owns (encrypted with KMS); the host's role may
+  Get/Put that secret only;
+- s3: an object in a private bucket (Spaces), with the key named by `credentials_file`.
+Standard library and the openssl command only, like the rest of the agent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import urllib.parse
+from datetime import datetime, timezone
+from pathlib import Path
+
+from launchpad_agent import aws
+from launchpad_agent.rules import Failure
+
+CONFIG = Path("/etc/launchpad/certificate.json")
+NEED_NEW = 3
+
+
+def _openssl(args: list[str], data: str) -> str:
+    done = subprocess.run(["openssl", *args], input=data, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise ValueError(done.stderr.strip() or f"openssl {args[0]} failed")
+    return done.stdout
+
+
+def inspect(fullchain: str, privkey: str) -> tuple[float, set[str]]:
+    """(notAfter as epoch seconds, DNS names) of the leaf; ValueError if the key does not match it."""
+    out = _openssl(["x509", "-noout", "-enddate", "-ext", "subjectAltName", "-pubkey"], fullchain)
+    end = next(line.split("=", 1)[1] for line in out.splitlines() if line.startswith("notAfter="))
+    names = {part.strip()[4:] for line in out.splitlines() for part in line.split(",") if part.strip().startswith("DNS:")}
+    public = out[out.index("-----BEGIN PUBLIC KEY-----"):]
+    if _openssl(["pkey", "-pubout"], privkey).strip() != public.strip():
+        raise ValueError("the private key does not belong to the certificate")
+    # openssl prints e.g. "Feb 23 20:45:01 2027 GMT" (C locale, UTC).
+    when = datetime.strptime(" ".join(end.replace("GMT", "").split()), "%b %d %H:%M:%S %Y").replace(tzinfo=timezone.utc)
+    return when.timestamp(), names
+
+
+def _document(fullchain: str, privkey: str) -> dict | None:
+    try:
+        not_after, names = inspect(fullchain, privkey)
+    except (ValueError, StopIteration):
+        return None
+    return {"fullchain": fullchain, "privkey": privkey, "not_after": not_after, "names": sorted(names)}
+
+
+def _from_dir(folder: Path) -> dict | None:
+    try:
+        return _document((folder / "fullchain.pem").read_text(), (folder / "privkey.pem").read_text())
+    except OSError:
+        return None
+
+
+def _from_bytes(raw: bytes | None) -> dict | None:
+    if not raw:
+        return None
+    try:
+        data = json.loads(raw)
+        return _document(str(data["fullchain"]), str(data["privkey"]))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _write_private(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Atomic, never readable by others in between."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class Store:
+    """Get/put one certificate document in the stack's store."""
+
+    def __init__(self, spec: dict):
+        self.spec = spec
+        self.kind = spec.get("kind")
+        if self.kind not in ("file", "aws-secretsmanager", "s3"):
+            raise Failure("certificate", f"unknown certificate store kind {self.kind!r}")
+
+    def get(self) -> bytes | None:
+        if self.kind == "file":
+            try:
+                return Path(self.spec["path"]).read_bytes()
+            except FileNotFoundError:
+                return None
+        if self.kind == "aws-secretsmanager":
+            status, body = self._secretsmanager("GetSecretValue", {"SecretId": self.spec["arn"]})
+            if status == 400 and b"ResourceNotFoundException" in body:
+                return None  # the secret exists with no value yet: no host has stored one
+            if status != 200:
+                raise Failure("certificate", f"Secrets Manager GetSecretValue: HTTP {status} {body[:200]!r}")
+            return json.loads(body).get("SecretString", "").encode() or None
+        return self._s3("GET")
+
+    def put(self, data: bytes) -> None:
+        if self.kind == "file":
+            _write_private(Path(self.spec["path"]), data)
+        elif self.kind == "aws-secretsmanager":
+            status, body = self._secretsmanager("PutSecretValue", {"SecretId": self.spec["arn"], "SecretString": data.decode()})
+            if status != 200:
+                raise Failure("certificate", f"Secrets Manager PutSecretValue: HTTP {status} {body[:200]!r}")
+        else:
+            self._s3("PUT", data)
+
+    def _secretsmanager(self, action: str, payload: dict) -> tuple[int, bytes]:
+        region = self.spec["region"]
+        host = f"secretsmanager.{region}.amazonaws.com"
+        body = json.dumps(payload).encode()
+        headers = aws.sign("POST", host, "/", "", {"content-type": "application/x-amz-json-1.1",
+                                                   "x-amz-target": f"secretsmanager.{action}"},
+                           hashlib.sha256(body).hexdigest(), aws.credentials(None), region, "secretsmanager", aws._now())
+        conn = http.client.HTTPSConnection(host, timeout=30)
+        try:
+            conn.request("POST", "/", body=body, headers=headers)
+            resp = conn.getresponse()
+            return resp.status, resp.read()
+        finally:
+            conn.close()
+
+    def _s3(self, method: str, data: bytes = b"") -> bytes | None:
+        bucket, _, key = self.spec["url"].removeprefix("s3://").partition("/")
+        region = self.spec.get("region") or "us-east-1"
+        host = urllib.parse.urlsplit(self.spec["endpoint"]).netloc
+        path = urllib.parse.quote(f"/{bucket}/{key}", safe="/-_.~")
+        digest = hashlib.sha256(data).hexdigest()
+        extra = {"x-amz-content-sha256": digest}
+        if method == "PUT":
+            extra.update({"x-amz-acl": "private", "content-type": "application/json"})
+        headers = aws.sign(method, host, path, "", extra, digest, aws.credentials(self.spec["credentials_file"]),
+                           region, "s3", aws._now())
+        conn = http.client.HTTPSConnection(host, timeout=30)
+        try:
+            conn.request(method, path, body=data if method == "PUT" else None, headers=headers)
+            resp = conn.getresponse()
+            body = resp.read()
+        finally:
+            conn.close()
+        if method == "GET" and resp.status in (403, 404):
+            return None
+        if resp.status != 200:
+            raise Failure("certificate", f"{method} s3://{bucket}/{key}: HTTP {resp.status} {body[:200]!r}")
+        return body if method == "GET" else None
+
+
+def sync(cfg: dict, now: float) -> int:
+    """Install the best certificate for nginx and share it; NEED_NEW when none is fresh enough."""
+    names, live = set(cfg["names"]), Path(cfg["live"])
+    store = Store(cfg["store"]) if cfg.get("store") else None
+    stored = _from_bytes(store.get()) if store else None
+    candidates = [stored, _from_dir(live), _from_dir(Path(cfg["lineage"]))]
+    usable = [c for c in candidates if c and names <= set(c["names"]) and c["not_after"] > now]
+    if not usable:
+        print("launchpad-certificate: no valid certificate for " + ", ".join(sorted(names)) + " in the store or on this host")
+        return NEED_NEW
+    best = max(usable, key=lambda c: c["not_after"])
+    installed = _from_dir(live)
+    if installed is None or installed["fullchain"] != best["fullchain"]:
+        live.mkdir(parents=True, exist_ok=True, mode=0o755)
+        _write_private(live / "privkey.pem", best["privkey"].encode())
+        _write_private(live / "fullchain.pem", best["fullchain"].encode(), 0o644)
+        print(f"launchpad-certificate: installed the certificate valid until {best['not_after']:.0f} "
+              f"({'from the store' if best is stored else 'from this host'})")
+    if store is not None and (stored is None or stored["not_after"] < best["not_after"]):
+        store.put(json.dumps({k: best[k] for k in ("fullchain", "privkey", "not_after", "names")}).encode())
+        print("launchpad-certificate: stored the certificate for the stack's other hosts")
+    days = (best["not_after"] - now) / 86400
+    if days <= float(cfg.get("min_days", 30)):
+        print(f"launchpad-certificate: {days:.1f} days left, at most {cfg.get('min_days', 30)}: renew")
+        return NEED_NEW
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    import time  # noqa: PLC0415
+
+    path = Path(argv[argv.index("--config") + 1]) if "--config" in argv else CONFIG
+    try:
+        return sync(json.loads(path.read_text()), time.time())
+    except (Failure, OSError, ValueError, KeyError) as err:
+        print(f"launchpad-certificate: {err}", file=sys.stderr)
+        return 1
