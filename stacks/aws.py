@@ -56,12 +56,12 @@ def build(settings: Settings) -> None:
     # Reading the agent's key makes the host wait for the agent object it fetches at boot.
     agent = pulumi.Output.all(store.bucket_name, store.secret_arn, store.agent_key).apply(
         lambda v: releases.aws_agent(settings, v[0], v[1]))
+    # HTTPS across host replacements: the stack's certificate secret (stacks/host_tls.py).
+    agent, certificates = host_tls.aws_store(settings, agent, tags, opts)
     secret_arns: list[pulumi.Input[str]] = [store.secret_arn]
     releases.export_store(pulumi.Output.concat("s3://", store.bucket_name, f"/{settings.stack}"), settings.resolved_region)
 
     database_host: pulumi.Output[str] | None = None
-    # HTTPS across host replacements: the stack's certificate secret (stacks/host_tls.py).
-    agent, certificates = host_tls.aws_store(settings, agent, tags, opts)
     if settings.database.enabled:
         db = settings.database
         database = RdsDatabase(name, RdsDatabaseArgs(
@@ -81,12 +81,12 @@ def build(settings: Settings) -> None:
     role = AwsHostRole(name, AwsHostRoleArgs(secret_arns=secret_arns, object_arns=[store.object_arn],
                                              status_arns=[store.status_arn] if settings.balanced else [], tags=tags), opts=opts)
     instance_profile: pulumi.Output[str] | None = role.instance_profile_name
+    user_data = host_tls.aws_access(settings, certificates, role.role.name, user_data, opts)
 
     if settings.balanced:
         from stacks import aws_balanced
 
         front, hosts, record = aws_balanced.serve(settings, network, access, user_data, instance_profile, tags, opts, store)
-    user_data = host_tls.aws_access(settings, certificates, role.role.name, user_data, opts)
         common.export_outputs(settings, front, database_host, access=record, operator_policy_arn=access.operator_policy_arn,
                               hosts=hosts)
         return
@@ -106,7 +106,7 @@ def build(settings: Settings) -> None:
         after=[host, *([store.pointer] if store.pointer else [])]))
 
     address = AwsPublicAddress(name, AwsPublicAddressArgs(host_id=host.id, after=[readiness], tags=tags), opts=opts)
+    host_tls.aws_dns(settings, address.ip, opts)
     common.export_outputs(settings, address.ip, database_host,
                           access=access.access_output(settings.resolved_region, [("web", host.id, host.instance.private_ip)]),
                           operator_policy_arn=access.operator_policy_arn)
-    host_tls.aws_dns(settings, address.ip, opts)

@@ -114,7 +114,6 @@ def build(settings: Settings) -> None:
         # The agent merges /etc/launchpad/app.env into every release; a sync picks a new URL up.
         env = RemoteEnv(name, RemoteEnvArgs(
             host=host.public_ip, private_key=keys.deploy_private_key,
-    host_tls.do_dns(settings, address.ip)
             values=pulumi.Output.all(database.user, database.password, database.private_host, database.port,
                                      database.database).apply(lambda v: {"DATABASE_URL": database_url(v[0], v[1], v[2], v[3], v[4], sslmode="require")}),
             app_unit="launchpad-agent.service", triggers=[host.id], after=[database]))
@@ -135,6 +134,7 @@ def build(settings: Settings) -> None:
         logs=host.public_ip.apply(lambda ip: common.logs_hint(settings, ip, console)), after=gate))
 
     address = DoPublicAddress(name, DoPublicAddressArgs(host_id=host.id, region=region, after=[readiness]))
+    host_tls.do_dns(settings, address.ip)
     # Day-2 access (launchpad ssh/run/logs) when adminCidrs opens SSH: the host key the droplet
     # recorded at boot, checked under the enrollment MAC, pinned by the command.
     access = (DoAccess(name, DoAccessArgs(address=host.public_ip, host_id=host.id, enroll_hex=store.enroll_hex,

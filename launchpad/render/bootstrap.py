@@ -152,6 +152,8 @@ def host_files(settings: Settings, database: DatabaseLink | None = None,
         files += [
             HostFile(f"/etc/nginx/sites-available/{app}.tls", render_nginx_site(settings, cert_ready=True, host_key=host_key)),
         ]
+        # The certificate step: the stack's stored certificate, or certbot (render/certificate.py).
+        files += certificate.host_files(settings, agent.get("certificates") or certificate.store_spec(settings))
     if database and database.secret_arn:
         files += [
             HostFile("/usr/local/sbin/launchpad-secrets", render_template(
@@ -162,12 +164,11 @@ def host_files(settings: Settings, database: DatabaseLink | None = None,
     from launchpad.render import access  # noqa: PLC0415 - day-2 access (launchpad ssh/run/logs) on AWS
     files += access.host_files(settings.provider)
     # Last: the bootstrap script it carries runs after every other file is in place.
+    # agent.json leaves out the certificate store: /etc/launchpad/certificate.json names it.
     return files + release_host.release_host_files(
         app, {k: v for k, v in agent.items() if k != "certificates"}, tls=settings.tls, cert_dir=certificate_dir(settings.domain) if settings.domain else "",
         db_env_unit="launchpad-secrets.service" if database and database.secret_arn else None,
         trusted_proxies=settings.trusted_proxies, hsts=settings.https if settings.balanced else None)
-        # The certificate step: the stack's stored certificate, or certbot (render/certificate.py).
-        files += certificate.host_files(settings, agent.get("certificates") or certificate.store_spec(settings))
 
 
 def render(settings: Settings, database: DatabaseLink | None = None, agent: Mapping[str, Any] | None = None,
@@ -178,7 +179,6 @@ def render(settings: Settings, database: DatabaseLink | None = None, agent: Mapp
         "cloud-config.yaml.j2", stack=settings.stack, packages=_packages(settings, database, agent),
         admin_user=ADMIN_USER, ssh_keys=[k.strip() for k in settings.ssh_keys], app=settings.app.unix_name,
         files=files,
-    # agent.json leaves out the certificate store: /etc/launchpad/certificate.json names it.
     )
     by_path = {f.path: f.content for f in files}
     app = settings.app.unix_name

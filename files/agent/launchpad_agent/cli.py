@@ -93,6 +93,9 @@ def config() -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["certificate"]:  # the certificate step (certificate.py); no release config needed
+        from launchpad_agent import certificate  # noqa: PLC0415
+        return certificate.main(argv[1:])
     if argv in (["sync"], ["sync", "--wait"]):  # the timer's pass: no argparse
         return cmd_sync(config(), wait=argv[-1] == "--wait")
     import argparse  # noqa: PLC0415
@@ -110,6 +113,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-    if argv[:1] == ["certificate"]:  # the certificate step (certificate.py); no release config needed
-        from launchpad_agent import certificate  # noqa: PLC0415
-        return certificate.main(argv[1:])
