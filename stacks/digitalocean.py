@@ -97,7 +97,7 @@ def build(settings: Settings) -> None:
                 app_unit="launchpad-agent.service", triggers=[droplet.id], after=[database]))]
 
         tags: list[pulumi.Input[str]] = [network.host_tag, *(t for t in common.do_tags(settings) if t != host_tag)]
-        front, hosts = digitalocean_balanced.serve(settings, network, user_data, tags, keys.fingerprints, deliver)
+        front, hosts = digitalocean_balanced.serve(settings, network, user_data, tags, keys.fingerprints, deliver, store)
         common.export_outputs(settings, front, database.private_host if database is not None else None, hosts=hosts,
                               access=access_output_each(ADMIN_USER, pinned) if pinned else None)
         return

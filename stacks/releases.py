@@ -44,12 +44,17 @@ def aws_agent(settings: Settings, bucket: str, secret_arn: str) -> dict[str, Any
 
 
 def do_agent(settings: Settings, bucket: str, endpoint: str, enroll_hex: str) -> dict[str, Any]:
+    """Behind a balancer the droplet follows its own pin (`host_id`: the droplet id, from the metadata
+    service) and publishes its status for the roll in the status bucket, `<release bucket>-status`
+    (components/digitalocean/status_bucket.py), with the write key sealed to it."""
     region = settings.resolved_region
+    rolled = ({"host_id": "digitalocean", "status_store": f"s3://{release_host.status_bucket_name(bucket)}/{settings.stack}/status"}
+              if settings.balanced else {})
     return release_host.agent_config(
         settings.app.unix_name, f"s3://{bucket}/{settings.stack}", health_host=health_host(settings),
         keep=settings.app.keep_releases, region=region, endpoint=endpoint,
         secrets={"kind": "spaces-sealed", "enroll": enroll_hex,
-                 "credentials": f"https://{bucket}.{region}.digitaloceanspaces.com/{settings.stack}/hosts/"})
+                 "credentials": f"https://{bucket}.{region}.digitaloceanspaces.com/{settings.stack}/hosts/"}, **rolled)
 
 
 def export_store(url: pulumi.Input[str], region: str, endpoint: str | None = None) -> None:

@@ -1,8 +1,11 @@
 """The DigitalOcean Load Balancer in front of the stack's droplets (launchpad:hosts > 1).
 
 Creates:
-- digitalocean.LoadBalancer in the stack's VPC, sending to every droplet with the stack's host
-  tag over the VPC, health check = the app's health path on port 80;
+- digitalocean.LoadBalancer in the stack's VPC, sending to every droplet with the stack's
+  *rotation* tag (`rotation_tag`, default the host tag) over the VPC, health check = the app's
+  health path on port 80. A rolling release takes a droplet out of rotation by removing that tag
+  (launchpad/ops/roll_do.py); the host tag stays, and with it the droplet's firewalls and its
+  place among the database's trusted sources;
   - with `dns_zone` (the domain's DNS is on DigitalOcean): digitalocean.Certificate of type
     `lets_encrypt` for domain + www.<domain> (DigitalOcean obtains and renews it), an HTTPS
     443 -> HTTP 80 rule with it, HTTP 80 -> 80 with `redirect_http_to_https`, and A records
@@ -38,10 +41,13 @@ class DoBalancerArgs:
     region: str
     vpc_id: pulumi.Input[str]
     host_tag: pulumi.Input[str]
+    """Every droplet of the stack: the web firewall applies to it."""
     health_path: str
     domain: str | None = None
     dns_zone: str | None = None
     """A domain whose DNS DigitalOcean hosts, holding `domain`: turns TLS on at the balancer."""
+    rotation_tag: pulumi.Input[str] | None = None
+    """The droplets the balancer sends to (each droplet carries it too); None: the host tag."""
 
 
 class DoBalancer(pulumi.ComponentResource):
@@ -65,7 +71,7 @@ class DoBalancer(pulumi.ComponentResource):
             rules.insert(0, digitalocean.LoadBalancerForwardingRuleArgs(
                 entry_protocol="https", entry_port=443, target_protocol="http", target_port=80, certificate_name=certificate.name))
         self.load_balancer = digitalocean.LoadBalancer(
-            f"{name}-balancer", region=args.region, vpc_uuid=args.vpc_id, droplet_tag=args.host_tag, size_unit=1,
+            f"{name}-balancer", region=args.region, vpc_uuid=args.vpc_id, droplet_tag=args.rotation_tag or args.host_tag, size_unit=1,
             forwarding_rules=rules, redirect_http_to_https=tls,
             healthcheck=digitalocean.LoadBalancerHealthcheckArgs(
                 protocol="http", port=80, path=args.health_path, check_interval_seconds=10, response_timeout_seconds=5,

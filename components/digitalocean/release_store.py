@@ -22,7 +22,9 @@ DoReleaseDelivery (after the droplet) creates:
   checks its MAC (launchpad/release/enroll.py); runs again only for a new droplet;
 - `<stack>/hosts/<key_id>.sealed` (public-read: ciphertext only): the read-only Spaces key,
   sealed to the droplet; `<stack>/secrets/<version>.<key_id>.sealed` (private): app.secrets;
-- the pointer `<stack>/releases/desired.json`, once artifact, manifest and secrets are there.
+- the pointer `<stack>/releases/desired.json`, once artifact, manifest and secrets are there
+  (not behind a balancer: there the roll writes it, components/digitalocean/rollout.py; the
+  sealed credentials then also carry the status bucket's write key).
 """
 
 from __future__ import annotations
@@ -140,13 +142,20 @@ class DoReleaseDeliveryArgs:
     after: Sequence[pulumi.Resource] = ()
     """What the first release must find on the droplet (the database URL, delivered over SSH):
     the pointer is written after these."""
+    status_key: digitalocean.SpacesKey | None = None
+    """Behind a balancer: the status bucket's write key (components/digitalocean/status_bucket.py),
+    sealed to the droplet with the read key, so its agent can publish its status for the roll."""
+    pointer: bool = True
+    """False behind a balancer: the roll writes the stack's pointer (components/digitalocean/rollout.py)."""
 
 
 class DoReleaseDelivery(pulumi.ComponentResource):
     """Seals the read key and the secrets to the droplet's own key, then points it at the release."""
 
     host_key: pulumi.Output[str]
-    pointer: digitalocean.SpacesBucketObject
+    pointer: digitalocean.SpacesBucketObject | None
+    objects: list[pulumi.Resource]
+    """The sealed credentials and secrets: the droplet can take a release once they exist."""
 
     def __init__(self, name: str, args: DoReleaseDeliveryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("launchpad:releases:DoReleaseDelivery", name, None, opts)
@@ -159,10 +168,12 @@ class DoReleaseDelivery(pulumi.ComponentResource):
         self.host_key = enroll.stdout.apply(lambda out: (out or "").strip())
         key = self.host_key.apply(lambda b64: key_id(base64.b64decode(b64)))
 
+        status = args.status_key
         credentials = pulumi.Output.all(self.host_key, key, store.read_key.access_key, store.read_key.secret_key,
-                                        store.seal_seed).apply(
-            lambda v: seal(base64.b64decode(v[0]), json.dumps({"access_key_id": v[2], "secret_access_key": v[3]},
-                                                              sort_keys=True).encode(),
+                                        store.seal_seed, status.access_key if status else "", status.secret_key if status else "").apply(
+            lambda v: seal(base64.b64decode(v[0]), json.dumps({"access_key_id": v[2], "secret_access_key": v[3],
+                                                               **({"status_access_key_id": v[5], "status_secret_access_key": v[6]}
+                                                                  if v[5] else {})}, sort_keys=True).encode(),
                            f"{prefix}/hosts/{v[1]}".encode(), v[4].encode()))
         hosts = digitalocean.SpacesBucketObject(
             f"{name}-host-credentials", bucket=store.bucket.name, region=region, acl="public-read",
@@ -177,7 +188,8 @@ class DoReleaseDelivery(pulumi.ComponentResource):
             key=key.apply(lambda k: f"{prefix}/secrets/{version}.{k}.sealed"), content=sealed,
             content_type="application/json", opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True))
 
-        self.pointer = digitalocean.SpacesBucketObject(
+        self.objects = [hosts, secrets]
+        self.pointer = None if not args.pointer else digitalocean.SpacesBucketObject(
             f"{name}-desired", bucket=store.bucket.name, region=region, acl="private",
             key=f"{prefix}/releases/desired.json", content=pointer_json(rel.manifest.id, store.released_at),
             content_type="application/json", cache_control="no-store",

@@ -79,6 +79,12 @@ def agent_config(app: str, store: str, *, health_host: str, keep: int = 5, secre
     return config
 
 
+def status_bucket_name(release_bucket: str) -> str:
+    """DigitalOcean behind a balancer: the bucket the droplets publish their status to, named after
+    the release bucket, so agent.json names it from that name alone (components/digitalocean/status_bucket.py)."""
+    return f"{release_bucket}-status"
+
+
 def agent_pyz() -> bytes:
     """The agent as one executable zip (python3 runs a zip's __main__.py): deterministic
     (sorted members, fixed timestamps), so its sha256 changes only with the agent's code."""

@@ -51,7 +51,8 @@ def test_web_reaches_droplets_only_from_the_balancer(program: Program) -> None:
     assert sorted(r["portRange"] for _, r in web_rules) == ["443", "80"]
     for firewall, rule in web_rules:
         assert rule["sourceLoadBalancerUids"] == [lb.id] and not rule.get("sourceAddresses")
-        assert firewall.inputs["tags"] == [lb.inputs["dropletTag"]]
+        # The firewall stays on the host tag while a roll takes a droplet off the balancer's rotation tag.
+        assert firewall.inputs["tags"] == ["launchpad-test"] and lb.inputs["dropletTag"] == "launchpad-test-lb"
 
 
 def test_plain_http_when_no_zone(run) -> None:
@@ -81,8 +82,37 @@ def test_outputs(program: Program) -> None:
     assert len(program.outputs["hosts"]) == 3
 
 
-def test_database_url_reaches_every_droplet(run) -> None:
-    program = build(run, **{"launchpad:database": {"enabled": True}, "launchpad:adminCidrs": ["203.0.113.7/32"],
-                            "launchpad:sshKeys": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7mockmockmockmockmockmockmockmockmockmock ops@laptop"]})
-    envs = [c for c in program.of_type("command:remote:Command") if "DATABASE_URL" in str(c.inputs) or "app.env" in str(c.inputs)]
-    assert len({c.name for c in envs}) >= 3
+def test_database_url_reaches_every_droplet_sealed(run) -> None:
+    program = build(run, **{"launchpad:database": {"enabled": True}})
+    sealed = [o for o in program.of_type("digitalocean:index/spacesBucketObject:SpacesBucketObject") if o.name.endswith("-database")]
+    assert len(sealed) == 3 and all(o.inputs["acl"] == "private" for o in sealed)
+    assert not program.of_type("command:remote:Command")
+
+
+def test_releases_roll_droplet_by_droplet_through_the_rotation_tag(program: Program) -> None:
+    droplets = program.of_type("digitalocean:index/droplet:Droplet")
+    assert all({"launchpad-test", "launchpad-test-lb"} <= set(d.inputs["tags"]) for d in droplets)
+    [roll] = [c for c in program.of_type("command:local:Command") if "launchpad.ops.roll digitalocean" in c.inputs["create"]]
+    create = roll.inputs["create"]
+    lb = program.one("digitalocean:index/loadBalancer:LoadBalancer")
+    for arg in (f"--balancer {lb.id}", "--host-tag launchpad-test", "--rotation-tag launchpad-test-lb", "--region fra1"):
+        assert arg in create
+    objects = program.of_type("digitalocean:index/spacesBucketObject:SpacesBucketObject")
+    # No pointer object: the roll writes the stack's pointer once every droplet serves the release.
+    assert not [o for o in objects if o.inputs["key"] == "test/releases/desired.json"]
+    sealed = [o for o in objects if o.inputs["key"].startswith("test/hosts/")]
+    assert len([c for c in program.of_type("command:local:Command") if "launchpad.release.enroll" in c.inputs["create"]]) >= 3
+    assert sealed and all(program.depends_on(roll, o) for o in sealed)
+    assert all(program.depends_on(roll, d) for d in droplets) and program.depends_on(roll, lb)
+    assert program.outputs["rollout"]["rotation_tag"] == "launchpad-test-lb"
+
+
+def test_droplets_publish_their_status_to_a_bucket_of_its_own(program: Program) -> None:
+    buckets = program.of_type("digitalocean:index/spacesBucket:SpacesBucket")
+    [status] = [b for b in buckets if b.name.endswith("-status")]
+    [release] = [b for b in buckets if b is not status]
+    assert status.inputs["acl"] == "private" and status.inputs["name"] == f"{release.state.get('name', release.inputs.get('name'))}-status"
+    [key] = [k for k in program.of_type("digitalocean:index/spacesKey:SpacesKey") if k.name.endswith("-status-write")]
+    assert key.inputs["grants"] == [{"bucket": status.inputs["name"], "permission": "readwrite"}]
+    text = program.of_type("digitalocean:index/droplet:Droplet")[0].inputs["userData"]
+    assert '"host_id": "digitalocean"' in text and f'"status_store": "s3://{status.inputs["name"]}/test/status"' in text
