@@ -110,8 +110,9 @@ def nginx_t(tree: Tree) -> list[str]:
         http = http.replace("/etc/nginx/launchpad/", f"{snippets}/")
         (tmp / "http.conf").write_text(unprivileged.conf(http), encoding="utf-8")
         for i, site in enumerate(tree.sites):
-            # Certificates live under /etc/letsencrypt on the host; point them at a scratch pair.
-            site = site.replace("/etc/letsencrypt/live/", f"{certs}/live/").replace("/etc/nginx/launchpad/", f"{snippets}/")
+            # Certificates live under /etc/launchpad/tls on the host; point them at a scratch pair.
+            site = (site.replace("/etc/letsencrypt/live/", f"{certs}/live/").replace("/etc/launchpad/tls/", f"{certs}/live/")
+                    .replace("/etc/nginx/launchpad/", f"{snippets}/"))
             for line in site.splitlines():
                 if "ssl_certificate" in line:
                     cert_dir = Path(line.split()[1].strip('";').rsplit("/", 1)[0])

@@ -46,6 +46,9 @@ WEB = local_stack.web_name(STACK)
 DOMAIN = "rocket.test"
 WWW = f"www.{DOMAIN}"
 LIVE = f"/etc/letsencrypt/live/{DOMAIN}"
+"""certbot's own copy (its lineage)."""
+SERVED = f"/etc/launchpad/tls/{DOMAIN}"
+"""What nginx serves: the stored certificate or certbot's, installed by launchpad-certificate."""
 ENDPOINT_CA_IN_MACHINE = "/usr/local/share/ca-certificates/launchpad-test-acme.crt"
 ISSUE_DEADLINE_S = 240.0  # the retry timer fires every 60 s after a failed run
 CHALLENGE_LINE = re.compile(r"Attempting to validate w/ HTTP: (http://\S+/\.well-known/acme-challenge/\S+)")
@@ -206,7 +209,8 @@ def issued(tls_stack: TlsStack) -> Issued:
 # Before the certificate: HTTP serves challenges and health, everything else goes to HTTPS on the apex.
 
 def test_before_certificate_http_redirects_to_https_apex_in_one_hop(tls_stack: TlsStack) -> None:
-    assert machine.run(WEB, ["test", "-e", f"{LIVE}/fullchain.pem"], check=False).returncode != 0, "certificate exists already"
+    for folder in (LIVE, SERVED):
+        assert machine.run(WEB, ["test", "-e", f"{folder}/fullchain.pem"], check=False).returncode != 0, "certificate exists already"
     status, headers, _ = http_get(tls_stack.address, DOMAIN, "/")
     assert (status, headers.get("location")) == (301, f"https://{DOMAIN}/")
     status, headers, _ = http_get(tls_stack.address, WWW, "/x")
@@ -310,7 +314,13 @@ def test_certificate_timer_is_done_and_certbot_renewal_is_armed(tls_stack: TlsSt
     assert run("systemctl", "is-enabled", "launchpad-certificate.timer") == "disabled"
     assert run("systemctl", "is-enabled", "certbot.timer") == "enabled"
     assert run("systemctl", "is-active", "certbot.timer") == "active"
-    assert machine.run(WEB, ["test", "-x", "/etc/letsencrypt/renewal-hooks/deploy/reload-nginx"], check=False).returncode == 0
+    # certbot's renewals go through the deploy hook: installed for nginx, stored for the stack, served.
+    assert machine.run(WEB, ["test", "-x", "/etc/letsencrypt/renewal-hooks/deploy/launchpad"], check=False).returncode == 0
+    # The daily refresh/renewal from the stack's store, and the HTTP-01 certificate stored there (root-only).
+    assert run("systemctl", "is-enabled", "launchpad-certificate-renew.timer") == "enabled"
+    stored = local_stack.STACKS_DIR / STACK / "certificates" / f"{DOMAIN}.json"
+    assert stored.is_file() and stored.stat().st_mode & 0o777 == 0o600
+    assert run("readlink", "-f", f"{SERVED}/fullchain.pem") == f"{SERVED}/fullchain.pem"  # a copy, not certbot's symlink
     renewal = run("cat", f"/etc/letsencrypt/renewal/{DOMAIN}.conf")
     assert f"server = {tls_stack.settings.acme_server}" in renewal
 
