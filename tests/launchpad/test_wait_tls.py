@@ -51,7 +51,7 @@ def tls_host(tmp_path: Path) -> Iterator[tuple[str, Path, list[str]]]:
         seen.append(str(name))
         return None if name in (DOMAIN, f"www.{DOMAIN}") else ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME
 
-    ctx.sni_callback = sni  # type: ignore[assignment]
+    ctx.sni_callback = sni
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.socket = ctx.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
