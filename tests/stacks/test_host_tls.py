@@ -134,3 +134,19 @@ def test_digitalocean_zone_gets_apex_and_www_at_the_reserved_ip(run) -> None:
 def test_digitalocean_apex_zone_record_is_at(run) -> None:
     program = build(run, do_stack, {**DO, "launchpad:domain": "example.com", **ZONE})
     assert sorted(r.inputs["name"] for r in program.of_type("digitalocean:index/dnsRecord:DnsRecord")) == ["@", "www"]
+
+
+def test_aws_tls_stack_passes_the_policy_pack_and_user_data_carries_no_secret(run) -> None:
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "policy"))
+    from launchpad_policies import check_resources
+    from user_data_secrets import find_secrets
+
+    program = build(run, aws_stack, {**AWS, **TLS, **ZONE, "launchpad:production": True})
+    entries = [(r.type, r.name, r.inputs, r.id) for r in program.resources if r.custom]
+    assert check_resources(entries, production=True) == []
+    text = gzip.decompress(base64.b64decode(program.one("aws:ec2/instance:Instance").inputs["userDataBase64"])).decode()
+    assert find_secrets(text) == []
+    assert "PRIVATE KEY" not in text
