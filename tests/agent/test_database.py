@@ -205,7 +205,10 @@ def test_prepare_opens_what_the_deployer_sealed(server: int, tmp_path: Path, mon
         def get(self, key: str) -> bytes | None:
             return document.encode() if key == f"database/{kid}.sealed" else None
 
-    assert database.prepare(cfg, Store()) == [("DATABASE_URL", payload(server)["url"])]
+    prepared = database.prepare(cfg, Store())
+    assert prepared.pairs == [("DATABASE_URL", payload(server)["url"])] and not prepared.rotated
+    assert prepared.version == database.url_version(payload(server)["url"])
+    assert database.prepare(cfg, Store(), live_version="0" * 16).rotated, "a re-sealed URL rolls the release"
     assert (tmp_path / "granted.json").is_file()
     database.check(cfg, [("DATABASE_URL", payload(server)["url"])], tmp_path / "app.env")
 
@@ -216,7 +219,7 @@ def test_prepare_opens_what_the_deployer_sealed(server: int, tmp_path: Path, mon
     with pytest.raises(rules.Failure, match="not sealed for this host") as waiting:
         database.prepare(cfg, Empty())
     assert waiting.value.retry and waiting.value.stage == "fetch"
-    assert database.prepare({**cfg, "database": None}, Empty()) == []
+    assert database.prepare({**cfg, "database": None}, Empty()).pairs == []
 
 
 def test_a_release_refused_for_its_database_is_tried_again_once_app_env_changes() -> None:

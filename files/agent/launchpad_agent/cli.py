@@ -10,10 +10,14 @@ from __future__ import annotations
 import json
 import sys
 import time
+from pathlib import Path
 
 from launchpad_agent.rules import APP_ENV, CONFIG, ENV_DIR, Failure, log, refused
 from launchpad_agent.state import app_env_hash, load_status, locked, log_once
 from launchpad_agent.store import desired_pointer, open_store
+
+DATABASE_DUE = Path("/run/launchpad-agent/database-due")
+"""database.DUE, named here so the idle pass need not import database.py (pg, hashlib)."""
 
 
 def cmd_sync(cfg: dict, wait: bool) -> int:
@@ -35,15 +39,32 @@ def cmd_sync(cfg: dict, wait: bool) -> int:
         except ValueError:
             return log_once("the desired release pointer is not JSON; waiting for the deployer to rewrite it")
         status, rid = load_status(), str(pointer.get("id"))
+        stale = None
         if rid == status.get("live") and status.get("app_env", "") == app_env_hash():
+            if not database_due(cfg):
+                return code
+            from launchpad_agent import database  # noqa: PLC0415 (every few minutes: database.py)
+            stale = database.stale(cfg, store, status)
+            if stale is None:
+                return code
+            log(f"{rid}: {stale[0]}; rolling the live release again with it")
+        elif refused(status, pointer, time.time(), app_env_hash()):
             return code
-        if refused(status, pointer, time.time(), app_env_hash()):
-            return code
-        if rid == status.get("live"):
+        elif rid == status.get("live"):
             log(f"{rid}: {APP_ENV} changed; rolling the live release again with it")
         from launchpad_agent.release import deploy  # noqa: PLC0415 (lazy, see the module doc)
-        code = deploy(cfg, store, rid, pointer)
+        code = deploy(cfg, store, rid, pointer, force_db=bool(stale and stale[1]))
     return code
+
+
+def database_due(cfg: dict) -> bool:
+    """Time to look at the database credential again (its mtime: database.py's schedule)."""
+    if not cfg.get("database"):
+        return False
+    try:
+        return time.time() >= DATABASE_DUE.stat().st_mtime
+    except OSError:
+        return True
 
 
 def cmd_deploy(cfg: dict, args) -> int:

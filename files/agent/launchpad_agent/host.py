@@ -116,7 +116,8 @@ class Host:
             link.unlink(missing_ok=True)
             link.symlink_to(venv)
 
-    def env_file(self, manifest: dict, secrets: list[tuple[str, str]]) -> Path:
+    def env_file(self, manifest: dict, secrets: list[tuple[str, str]], path: Path | None = None) -> Path:
+        """The release's env file, at `path` (release.py: one per attempt) or ENV_DIR/<id>.env."""
         rid = manifest["id"]
         pairs = sorted((manifest.get("env") or {}).items()) + secrets
         pairs += parse_env_file(APP_ENV.read_text()) if APP_ENV.is_file() else []
@@ -127,7 +128,7 @@ class Host:
             text = env_file_text(pairs, f"Release {rid} of {self.app}, written by launchpad-agent; root only.")
         except ValueError as err:
             raise Failure("fetch", f"env: {err}") from None
-        return write_atomic(ENV_DIR / f"{rid}.env", text.encode(), 0o600)
+        return write_atomic(path or ENV_DIR / f"{rid}.env", text.encode(), 0o600)
 
     # -- release / run
     def sandboxed(self, rel: Path, env_file: Path, argv: list[str], pipe: bool = True) -> list[str]:

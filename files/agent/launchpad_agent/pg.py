@@ -182,6 +182,35 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def quote_literal(text: str) -> str:
+    """A string constant (standard_conforming_strings is on since 9.1: only ' is doubled)."""
+    if "\0" in text:
+        raise PgError("a NUL character cannot be sent in a query")
+    return "'" + text.replace("'", "''") + "'"
+
+
+def scram_verifier(password: str, salt: bytes | None = None, iterations: int = 4096) -> str:
+    """What PostgreSQL stores for a SCRAM-SHA-256 password, computed here: `ALTER ROLE ... PASSWORD
+    '<verifier>'` is stored as it is, so the password itself never reaches the server (nor its
+    statement log). ASCII passwords need no SASLprep (the stack's are letters and digits)."""
+    salt = salt if salt is not None else os.urandom(16)
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    stored_key = hashlib.sha256(client_key).digest()
+    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
+    b64 = lambda raw: base64.b64encode(raw).decode()  # noqa: E731
+    return f"SCRAM-SHA-256${iterations}:{b64(salt)}${b64(stored_key)}:{b64(server_key)}"
+
+
+def url(user: str, password: str, host: str, port: int, database: str, sslmode: str | None) -> str:
+    """postgresql://user:password@host:port/database?sslmode=..., each part percent-quoted
+    (the deployer's launchpad/database_url.py builds the same shape)."""
+    q = lambda text: urllib.parse.quote(str(text), safe="")  # noqa: E731
+    address = f"[{host}]" if ":" in host else host
+    base = f"postgresql://{q(user)}:{q(password)}@{address}:{int(port)}/{q(database)}"
+    return f"{base}?sslmode={q(sslmode)}" if sslmode else base
+
+
 def _error(body: bytes, target: Target) -> PgError:
     fields = {chunk[:1].decode(): chunk[1:].decode(errors="replace") for chunk in body.split(b"\0") if chunk}
     return PgError(f"{target.describe()}: {fields.get('S', 'ERROR')}: {fields.get('M', 'error')}",
