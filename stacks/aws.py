@@ -7,8 +7,11 @@ stack's prefix and that secret, and user-data only names them. An app change rol
 on the running host; readiness waits for its id.
 With `hosts` > 1 (or `autoscale`) the same cloud-config goes to an Auto Scaling group behind
 an Application Load Balancer instead (stacks/aws_balanced.py); the balancer is the address.
-The database password never leaves AWS: RDS keeps it in Secrets Manager and the host
-reads it at boot through its instance role; user-data only names the secret's ARN.
+The database passwords never leave AWS: RDS keeps the master's in Secrets Manager (and rotates
+it), the stack keeps the app role's there too; the host's agent reads both through its instance
+role whenever it needs them, makes the app's own role with the master and hands the app that
+role's URL, and rolls the live release again when the app password changes (roles.py in the
+agent). User-data only names the secrets' ARNs and the endpoint.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from components.aws.host_role import AwsHostRole, AwsHostRoleArgs
 from components.aws.network import AwsNetwork, AwsNetworkArgs
 from components.aws.public_address import AwsPublicAddress, AwsPublicAddressArgs
 from components.aws.release_store import AwsReleaseStore, AwsReleaseStoreArgs
-from launchpad.render.bootstrap import DatabaseLink, render_user_data
+from launchpad.render import database_agent
+from launchpad.render.bootstrap import render_user_data
 from components.aws.ec2_host import Ec2Host, Ec2Placement
 from components.host import HostArgs
 from components.aws.rds_database import RdsDatabase, RdsDatabaseArgs
@@ -70,12 +74,13 @@ def build(settings: Settings) -> None:
             version=db.version, instance_class=settings.database_size, storage_gb=db.storage_gb,
             backup_retention_days=db.backup_retention_days, name=db.name, production=settings.production,
             final_snapshot_identifier=final_snapshot_identifier(settings), tags=tags), opts=opts)
-        secret_arns.append(database.secret_arn)
+        secret_arns += [database.secret_arn, database.app_secret_arn]
         database_host = database.address
         region = settings.resolved_region
-        user_data = pulumi.Output.all(database.address, database.port, database.secret_arn, agent).apply(
-            lambda v: render_user_data(settings, DatabaseLink(
-                host=v[0], port=int(v[1]), name=db.name, user=db.name, secret_arn=v[2], region=region), v[3]))
+        user_data = pulumi.Output.all(database.address, database.port, database.secret_arn, database.app_secret_arn,
+                                      agent).apply(
+            lambda v: render_user_data(settings, None, {**v[4], "database": database_agent.aws(
+                master_arn=v[2], app_arn=v[3], region=region, host=v[0], port=int(v[1]), database=db.name)}))
     else:
         user_data = agent.apply(lambda a: render_user_data(settings, None, a))
     role = AwsHostRole(name, AwsHostRoleArgs(secret_arns=secret_arns, object_arns=[store.object_arn],

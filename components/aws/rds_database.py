@@ -7,6 +7,12 @@ Creates:
   kept, master password generated and rotated by RDS in Secrets Manager
   (`manage_master_user_password`), so Pulumi state and user-data never hold it.
   Production: Pulumi `protect`, deletion protection, and a final snapshot on delete.
+- random.RandomPassword + aws.secretsmanager.Secret/SecretVersion `{name}-app-credential`:
+  the app role's password ({"password": ...}), generated here, kept in Secrets Manager (and,
+  encrypted, in Pulumi state). The host's agent reads it and the master secret through the
+  instance role, makes the app's own role with the master (owner of the database, not master,
+  not a superuser) and gives the app a URL with that role (files/agent/launchpad_agent/roles.py).
+  A new value (`pulumi up` after replacing the password resource) rotates without a new host.
 """
 
 from __future__ import annotations
@@ -14,8 +20,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import json
+
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
 POSTGRES_PORT = 5432
 
@@ -47,6 +56,8 @@ class RdsDatabase(pulumi.ComponentResource):
     port: pulumi.Output[int]
     secret_arn: pulumi.Output[str]
     """The RDS-managed master secret (JSON with `username` and `password`)."""
+    app_secret_arn: pulumi.Output[str]
+    """The app role's password ({"password": ...}), read by the host's agent."""
     instance: aws.rds.Instance
 
     def __init__(self, name: str, args: RdsDatabaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -96,7 +107,18 @@ class RdsDatabase(pulumi.ComponentResource):
         self.address = self.instance.address
         self.port = self.instance.port
         self.secret_arn = self.instance.master_user_secrets.apply(_secret_arn)
-        self.register_outputs({"address": self.address, "port": self.port, "secret_arn": self.secret_arn})
+
+        # Letters and digits: nothing to quote in a URL, and no SASLprep question for SCRAM.
+        password = random.RandomPassword(f"{name}-app-password", length=32, special=False, opts=child)
+        app_secret = aws.secretsmanager.Secret(
+            f"{name}-app-credential", description="Launchpad: the app's database role password (the agent reads it)",
+            tags=tags, opts=child)
+        aws.secretsmanager.SecretVersion(
+            f"{name}-app-credential", secret_id=app_secret.id,
+            secret_string=pulumi.Output.secret(password.result.apply(lambda pw: json.dumps({"password": pw}))), opts=child)
+        self.app_secret_arn = app_secret.arn
+        self.register_outputs({"address": self.address, "port": self.port, "secret_arn": self.secret_arn,
+                               "app_secret_arn": self.app_secret_arn})
 
 
 def _secret_arn(secrets: Sequence[aws.rds.outputs.InstanceMasterUserSecret] | None) -> str:

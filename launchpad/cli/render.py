@@ -14,7 +14,7 @@ import typer
 
 from launchpad.cli.common import StackOpt, load_settings
 from launchpad.render import release_host
-from launchpad.render.bootstrap import DatabaseLink, host_files, render_user_data
+from launchpad.render.bootstrap import host_files, render_user_data
 from launchpad.settings import reference_markdown
 
 
@@ -31,13 +31,10 @@ def render(stack: StackOpt = "dev", out: Annotated[Path, typer.Option(help="Fold
     zip. Values only the cloud knows (database endpoint, secret ARN) appear as <placeholders>.
     """
     settings = load_settings(stack)
-    database = None
-    if settings.database.enabled and settings.profile.database.secret_at_boot:
-        database = DatabaseLink("<rds-endpoint>", 5432, settings.database.name, "<master-user>",
-                                secret_arn="<rds-master-secret-arn>", region=settings.resolved_region)
+    # The database is agent.json's `database` section (placeholders for what only the cloud knows).
     root = out / stack
-    _write(root / "user-data", render_user_data(settings, database))
-    for f in host_files(settings, database):
+    _write(root / "user-data", render_user_data(settings))
+    for f in host_files(settings):
         if f.b64:
             _write(root / "host" / (f.path.lstrip("/") + ".manifest"), _manifest(f.content))
         else:

@@ -92,7 +92,21 @@ def render_nginx_site(settings: Settings, cert_ready: bool = False, cert_dir: st
 def default_agent(settings: Settings) -> dict[str, Any]:
     """agent.json when the stack passes none: the local store folder bind-mounted into the
     machine; for the clouds (`launchpad render` previews) the shape their stacks fill in
-    with the real bucket, secret and enrollment value."""
+    with the real bucket, secret and enrollment value. With a database, its `database`
+    section (render/database_agent.py)."""
+    from launchpad.render import database_agent  # noqa: PLC0415 - one hunk of a shared file
+
+    config = _default_agent(settings)
+    if settings.database.enabled:
+        name = settings.database.name
+        config["database"] = (database_agent.local(name) if settings.provider == "local" else database_agent.digitalocean()
+                              if settings.provider == "digitalocean" else database_agent.aws(
+                                  "<rds-master-secret-arn>", "<app-password-secret-arn>", settings.resolved_region,
+                                  "<rds-endpoint>", 5432, name))
+    return config
+
+
+def _default_agent(settings: Settings) -> dict[str, Any]:
     app, stack, host = settings.app.unix_name, settings.stack, settings.domain or "localhost"
     keep = getattr(settings.app, "keep_releases", 5)
     if settings.provider == "aws":
