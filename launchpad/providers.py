@@ -101,9 +101,6 @@ class DatabaseProfile:
     secret_at_boot: bool = False
     """The host reads the database password from the provider's secret store at boot
     (AWS Secrets Manager, through its instance role), so user-data names the secret."""
-    credentials_over_ssh: bool = False
-    """No instance role: the stack pushes DATABASE_URL to the host over SSH from where
-    `pulumi up` runs, which needs `adminCidrs` to admit that machine."""
 
 
 @dataclass(frozen=True)
@@ -208,7 +205,6 @@ DIGITALOCEAN = ProviderProfile(
         size=SizeRule("db-s-1vcpu-1gb", re.compile(r"(db|gd|so1_5|m|c)-s?-?[0-9a-z-]+"),
                       "a DO database size slug", "db-s-1vcpu-1gb"),
         backup_retention=RetentionRule(7, 7, "{value!r}: DigitalOcean keeps backups 7 days, fixed; remove the key"),
-        credentials_over_ssh=True,
     ),
     user_data=UserDataRule(64 * 1024, "DigitalOcean's 64 KiB user-data limit"),
     credential_keys=("digitalocean:token",),

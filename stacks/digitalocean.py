@@ -1,23 +1,23 @@
 """The DigitalOcean stack: a VPC, a droplet behind a reserved IP, optionally Managed PostgreSQL.
 
-Order of a deploy: network, SSH keys, release store -> (database) -> droplet -> (credentials
-over SSH) -> release delivery -> readiness -> reserved IP. The app ships as a release: the
+Order of a deploy: network, SSH keys, release store -> (database) -> droplet -> release
+delivery -> (database credentials, sealed) -> readiness -> reserved IP. The app ships as a release: the
 artifact and manifest in the stack's private Spaces bucket, the droplet's agent pulls them with
 a read-only key that, like `app.secrets`, is sealed to the droplet's own key once `pulumi up`
 has enrolled it (components/digitalocean/release_store.py); user-data only says where to look.
 An app change rolls a release on the running droplet; readiness waits for its id.
-DigitalOcean has no instance role, so the database credentials travel over SSH from where
-`pulumi up` runs, with a per-stack deploy key: that needs `adminCidrs` to include the
-deployer's address (settings enforce it). They are also sealed to the droplet's key
-(components/digitalocean/database_delivery.py), with the cluster admin's URL: the agent grants
-the app's user CREATE in its database (PostgreSQL 15+ withholds it from API-made users) and
-refuses a release whose database the app's user cannot write.
+DigitalOcean has no instance role, so the database credentials are sealed to the droplet's own
+key (components/digitalocean/database_delivery.py), with the cluster admin's URL: the agent
+grants the app's user CREATE in its database (PostgreSQL 15+ withholds it from API-made users)
+and refuses a release whose database the app's user cannot write. No SSH from the deployer, no
+deploy key: `adminCidrs` only opens SSH for `launchpad ssh` and day-2 work.
 """
 
 from __future__ import annotations
 
 import pulumi
 
+from launchpad.render import database_agent
 from launchpad.render.bootstrap import ADMIN_USER, render_user_data
 from components.digitalocean.access import DoAccess, DoAccessArgs, access_output_each
 from components.digitalocean.database import DoDatabase, DoDatabaseArgs
@@ -29,8 +29,6 @@ from components.digitalocean.droplet_host import DropletHost, DropletPlacement
 from components.host import HostArgs
 from components.readiness import Readiness, ReadinessArgs
 from components.digitalocean.release_store import DoReleaseDelivery, DoReleaseDeliveryArgs, DoReleaseStore, DoReleaseStoreArgs
-from components.digitalocean.remote_env import RemoteEnv, RemoteEnvArgs
-from launchpad.database_url import database_url
 from launchpad.settings import Settings
 from stacks import common, host_tls, releases
 
@@ -45,7 +43,7 @@ def build(settings: Settings) -> None:
                                             balanced=settings.balanced))
     # Behind a balancer, the droplets' Nginx trusts X-Forwarded-For from the VPC's range (render/balanced.py).
     cidrs: pulumi.Input[str] = network.ip_range if settings.balanced else ""
-    keys = DoSshKeys(name, DoSshKeysArgs(public_keys=settings.ssh_keys, deploy_key=with_db))
+    keys = DoSshKeys(name, DoSshKeysArgs(public_keys=settings.ssh_keys))
 
     database: DoDatabase | None = None
     if with_db:
@@ -64,17 +62,11 @@ def build(settings: Settings) -> None:
     agent = pulumi.Output.all(store.bucket_name, store.enroll_hex, store.agent_key).apply(
         lambda v: {**releases.do_agent(settings, v[0], store.endpoint, v[1]),
                    # The agent expects DATABASE_URL and the sealed grants (database_delivery.py).
-                   **({"database": {"kind": "spaces-sealed"}} if with_db else {})})
+                   **({"database": database_agent.digitalocean()} if with_db else {})})
 
-    # No DatabaseLink here: the DO host learns its database only over SSH (below), so
-    # user-data carries nothing of it and the droplet neither waits for nor is
-    # replaced by the cluster. The deploy key joins the admin's keys for that login.
-    if keys.deploy_public_key is not None:
-        user_data = pulumi.Output.all(keys.deploy_public_key, agent, cidrs).apply(
-            lambda v: render_user_data(settings.model_copy(update={"ssh_keys": [*settings.ssh_keys, v[0]]}), None, v[1],
-                                       balancer_cidrs=(v[2],) if v[2] else ()))
-    else:
-        user_data = pulumi.Output.all(agent, cidrs).apply(lambda v: render_user_data(settings, None, v[0], balancer_cidrs=(v[1],) if v[1] else ()))
+    # User-data carries nothing of the database (it arrives sealed, below), so the droplet
+    # neither waits for nor is replaced by the cluster.
+    user_data = pulumi.Output.all(agent, cidrs).apply(lambda v: render_user_data(settings, None, v[0], balancer_cidrs=(v[1],) if v[1] else ()))
 
     if settings.balanced:
         from stacks import digitalocean_balanced
@@ -82,19 +74,16 @@ def build(settings: Settings) -> None:
         pinned: list[tuple[str, pulumi.Input[str], DoAccess]] = []
 
         def deliver(host_name: str, droplet: DropletHost) -> list[pulumi.Resource]:
-            """The database URL over SSH to each droplet, as for one (the agent merges it into every release);
-            with SSH open, each droplet's host key as recorded at its boot (day-2 access, --host N)."""
+            """The database credentials sealed to each droplet's own key, as for one (no SSH); with SSH
+            open, each droplet's host key as recorded at its boot (day-2 access, --host N)."""
             if settings.ssh_open:
                 pinned.append((host_name, droplet.public_ip, DoAccess(host_name, DoAccessArgs(
                     address=droplet.public_ip, host_id=droplet.id, enroll_hex=store.enroll_hex, domain=settings.domain))))
             if database is None:
                 return []
-            assert keys.deploy_private_key is not None
-            return [RemoteEnv(host_name, RemoteEnvArgs(
-                host=droplet.public_ip, private_key=keys.deploy_private_key,
-                values=pulumi.Output.all(database.user, database.password, database.private_host, database.port,
-                                         database.database).apply(lambda v: {"DATABASE_URL": database_url(v[0], v[1], v[2], v[3], v[4], sslmode="require")}),
-                app_unit="launchpad-agent.service", triggers=[droplet.id], after=[database]))]
+            return [DoDatabaseDelivery(host_name, DoDatabaseDeliveryArgs(
+                store=store, payload=database.sealed_payload, address=droplet.public_ip, host_id=droplet.id,
+                domain=settings.domain))]
 
         tags: list[pulumi.Input[str]] = [network.host_tag, *(t for t in common.do_tags(settings) if t != host_tag)]
         front, hosts = digitalocean_balanced.serve(settings, network, user_data, tags, keys.fingerprints, deliver, store)
@@ -109,21 +98,12 @@ def build(settings: Settings) -> None:
                                    ssh_key_fingerprints=keys.fingerprints)))
 
     gate: list[pulumi.Resource] = [host]
-    if database is not None:
-        assert keys.deploy_private_key is not None
-        # The agent merges /etc/launchpad/app.env into every release; a sync picks a new URL up.
-        env = RemoteEnv(name, RemoteEnvArgs(
-            host=host.public_ip, private_key=keys.deploy_private_key,
-            values=pulumi.Output.all(database.user, database.password, database.private_host, database.port,
-                                     database.database).apply(lambda v: {"DATABASE_URL": database_url(v[0], v[1], v[2], v[3], v[4], sslmode="require")}),
-            app_unit="launchpad-agent.service", triggers=[host.id], after=[database]))
-        gate.append(env)
-    # The first release waits for the database URL, so it never starts without it.
     delivery = DoReleaseDelivery(name, DoReleaseDeliveryArgs(
-        store=store, host_id=host.id, address=host.public_ip, domain=settings.domain, after=gate[1:]))
+        store=store, host_id=host.id, address=host.public_ip, domain=settings.domain))
     gate.append(delivery)
     if database is not None:
-        # The agent waits for this object (retrying) before the first release with a database.
+        # The agent waits for this object (retrying, stage fetch) before the first release with a
+        # database, so no release ever starts without its DATABASE_URL.
         gate.append(DoDatabaseDelivery(name, DoDatabaseDeliveryArgs(
             store=store, host_key=delivery.host_key, payload=database.sealed_payload)))
 

@@ -95,9 +95,6 @@ BAD: list[tuple[str, dict[str, Any], str]] = [
      "digitalocean:token: is stored in plain text; set it with `pulumi config set --secret digitalocean:token`"),
     ("ssh without keys", {"launchpad:provider": "aws", "launchpad:adminCidrs": ["203.0.113.7/32"]},
      "launchpad:sshKeys: [] while adminCidrs opens SSH"),
-    ("do database without a way in", {"launchpad:provider": "digitalocean", "launchpad:database": {"enabled": True}},
-     "launchpad:adminCidrs: []: with provider digitalocean and database.enabled, the database credentials are delivered "
-     "over SSH from where `pulumi up` runs; add that machine's address (like 203.0.113.7/32) and an sshKeys entry"),
 ]
 
 

@@ -1,4 +1,4 @@
-"""The SSH keys a droplet is created with, and the stack's deploy key.
+"""The SSH keys a droplet is created with (the admin's: `launchpad ssh` and day-2 work only).
 
 Creates:
 - digitalocean.SshKey for each of the admin's public keys (`sshKeys`) that the account does
@@ -8,10 +8,9 @@ Creates:
   first (`get_ssh_keys`, an invoke, also at preview) and a key already there, added by hand
   or by another stack, is used by its fingerprint as it is. A key this stack registered
   (named `<project>-<stack>-admin-<fingerprint>`, or Pulumi's older auto-name) stays declared,
-  so it is neither deleted nor registered twice on the next update;
-- with `deploy_key`: tls.PrivateKey (ED25519), the per-stack key `pulumi up` uses to
-  deliver the database credentials over SSH (kept, encrypted, in the stack's state),
-  registered as a digitalocean.SshKey too.
+  so it is neither deleted nor registered twice on the next update.
+No deploy key: nothing in a deploy logs in to the droplet (the database credentials are sealed
+to its own key: components/digitalocean/database_delivery.py), so no private key is kept in state.
 """
 
 from __future__ import annotations
@@ -26,7 +25,6 @@ from typing import Any
 
 import pulumi
 import pulumi_digitalocean as digitalocean
-import pulumi_tls as tls
 
 
 def fingerprint(public_key: str) -> str | None:
@@ -60,20 +58,14 @@ def _ours(found_name: str, logical: str, own_name: str) -> bool:
 class DoSshKeysArgs:
     public_keys: Sequence[str] = ()
     """OpenSSH public keys ('ssh-ed25519 AAAA... comment')."""
-    deploy_key: bool = False
-    """Also create the stack's own deploy key."""
 
 
 class DoSshKeys(pulumi.ComponentResource):
-    """Registered SSH keys (fingerprints for the droplet) and, if asked, a deploy key pair."""
+    """Registered SSH keys: fingerprints for the droplet."""
 
     fingerprints: list[pulumi.Output[str]]
     reused: list[str]
     """Names of the account's keys used as they are (registered by hand or by another stack)."""
-    deploy_public_key: pulumi.Output[str] | None
-    """OpenSSH public key line; None without a deploy key."""
-    deploy_private_key: pulumi.Output[str] | None
-    """OpenSSH private key (a Pulumi secret); None without a deploy key."""
 
     def __init__(self, name: str, args: DoSshKeysArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("launchpad:access:DoSshKeys", name, None, opts)
@@ -97,15 +89,7 @@ class DoSshKeys(pulumi.ComponentResource):
                 continue
             registered = digitalocean.SshKey(logical, name=own_name, public_key=key, opts=child)
             self.fingerprints.append(registered.fingerprint)
-        self.deploy_public_key = None
-        self.deploy_private_key = None
-        if args.deploy_key:
-            pair = tls.PrivateKey(f"{name}-deploy", algorithm="ED25519", opts=child)
-            deploy = digitalocean.SshKey(f"{name}-deploy", public_key=pair.public_key_openssh, opts=child)
-            self.fingerprints.append(deploy.fingerprint)
-            self.deploy_public_key = pair.public_key_openssh.apply(str.strip)
-            self.deploy_private_key = pulumi.Output.secret(pair.private_key_openssh)
-        self.register_outputs({"fingerprints": self.fingerprints, "deploy_public_key": self.deploy_public_key})
+        self.register_outputs({"fingerprints": self.fingerprints})
 
 
 def _find(account: Sequence[Any], public_key: str) -> Any | None:

@@ -139,9 +139,6 @@ def _check_ssh(s: Settings) -> list[Problem]:
     for i, key_text in enumerate(s.ssh_keys):
         if not SSH_KEY.fullmatch(key_text.strip()):
             p.append(Problem(f"sshKeys[{i}]", f"{key_text[:40]!r} is not an OpenSSH public key; expected 'ssh-ed25519 AAAA... comment'"))
-    if s.profile.database.credentials_over_ssh and s.database.enabled and not s.admin_cidrs:
-        p.append(Problem("adminCidrs", f"[]: with provider {s.provider} and database.enabled, the database credentials are delivered over SSH "
-                                       "from where `pulumi up` runs; add that machine's address (like 203.0.113.7/32) and an sshKeys entry"))
     if s.admin_cidrs and not s.ssh_keys and s.profile.ssh_needs_key:
         p.append(Problem("sshKeys", "[] while adminCidrs opens SSH; password login is off, so add a public key"))
     return p

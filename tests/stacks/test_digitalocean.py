@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import pytest
 
-from pulumi_mocks import (DB_PASSWORD, DEPLOY_PRIVATE_KEY, DEPLOY_PUBLIC_KEY, DO_DB_PRIVATE_HOST, DROPLET_IP, RESERVED_IP,
-                      SSH_KEY, Program)
+from pulumi_mocks import DB_PASSWORD, DEPLOY_PRIVATE_KEY, DO_DB_PRIVATE_HOST, DROPLET_IP, RESERVED_IP, SSH_KEY, Program
 from launchpad.settings import validate
 from stacks import digitalocean as do_stack
 
@@ -18,7 +18,8 @@ from user_data_secrets import find_secrets  # noqa: E402
 
 BASE = {"launchpad:provider": "digitalocean", "launchpad:region": "fra1"}
 SSH = {"launchpad:adminCidrs": ["203.0.113.7/32"], "launchpad:sshKeys": [SSH_KEY]}
-DB = {"launchpad:database": {"enabled": True, "version": "16"}, **SSH}
+DB = {"launchpad:database": {"enabled": True, "version": "16"}}
+"""No adminCidrs, no sshKeys: a stack with a database deploys without any SSH (issue 12, item 4)."""
 WORLD = ["0.0.0.0/0", "::/0"]
 DROPLET = "digitalocean:index/droplet:Droplet"
 
@@ -96,24 +97,29 @@ def test_database_cluster_in_the_vpc_trusting_only_the_droplet(run) -> None:
     assert program.outputs["database_host"] == DO_DB_PRIVATE_HOST
 
 
-def test_credentials_delivered_over_ssh_with_the_deploy_key(run) -> None:
-    program = build(run, **DB)
+@pytest.mark.parametrize("config", [DB, {**DB, **SSH}], ids=["ssh closed", "ssh open"])
+def test_database_credentials_reach_the_droplet_only_sealed_never_over_ssh(run, config: dict) -> None:
+    """Issue 12, item 4: no remote command, no deploy key (nothing in state can log in), port 22
+    only when adminCidrs asks for day-2 access, and the database URL only in the sealed object."""
+    program = build(run, **config)
+    assert not program.of_type("command:remote:Command")
+    assert not program.of_type("tls:index/privateKey:PrivateKey")
+    keys = program.of_type("digitalocean:index/sshKey:SshKey")
+    assert [k.inputs["publicKey"] for k in keys] == ([SSH_KEY] if "launchpad:sshKeys" in config else [])
     droplet = program.one(DROPLET)
-    push = program.one("command:remote:Command")
-    deploy = next(k for k in program.of_type("digitalocean:index/sshKey:SshKey") if k.name.endswith("-deploy"))
-    assert program.one("tls:index/privateKey:PrivateKey").inputs["algorithm"] == "ED25519"
-    assert deploy.state["fingerprint"] in droplet.inputs["sshKeys"]
-    assert DEPLOY_PUBLIC_KEY in droplet.inputs["userData"]  # authorized for ops by the cloud-config
-    assert push.inputs["connection"] == {**push.inputs["connection"], "host": DROPLET_IP, "user": "ops",
-                                         "privateKey": DEPLOY_PRIVATE_KEY}
-    assert push.inputs["stdin"] == (f"DATABASE_URL=postgresql://app:{DB_PASSWORD}@{DO_DB_PRIVATE_HOST}:25060/app"
-                                    "?sslmode=require\n")
-    assert {"stdin", "connection"} <= push.secret_inputs
-    assert "/etc/launchpad/app.env" in push.inputs["create"] and "cloud-init status --wait" in push.inputs["create"]
-    assert "systemctl restart launchpad-agent.service" in push.inputs["create"]
-    assert push.inputs["triggers"] == [droplet.id]
-    assert program.depends_on(push, droplet)
-    assert program.depends_on(push, program.one("digitalocean:index/databaseFirewall:DatabaseFirewall"))
+    assert droplet.inputs.get("sshKeys", []) == [k.state["fingerprint"] for k in keys]
+    firewall = program.one("digitalocean:index/firewall:Firewall").inputs
+    ports = {r.get("portRange") for r in firewall["inboundRules"] if r["protocol"] == "tcp"}
+    assert ports == ({"80", "443", "22"} if "launchpad:adminCidrs" in config else {"80", "443"})
+    # The URL is nowhere in the program's inputs but in the sealed object's (encrypted) content.
+    objects = {r.name: r for r in program.of_type("digitalocean:index/spacesBucketObject:SpacesBucketObject")}
+    sealed = objects["test-database"]
+    assert sealed.inputs["acl"] == "private" and "content" in sealed.secret_inputs
+    plain = json.dumps([r.inputs for r in program.resources], default=str)
+    assert DB_PASSWORD not in plain and "postgresql://" not in plain
+    assert json.loads(sealed.inputs["content"])["scheme"] == "x25519-hkdf-sha256-aes256gcm"
+    # The first release waits for it: readiness after the sealed object.
+    assert program.depends_on(readiness(program), sealed)
 
 
 def test_readiness_gates_the_reserved_ip(program: Program) -> None:
@@ -127,16 +133,6 @@ def test_readiness_gates_the_reserved_ip(program: Program) -> None:
     assert f"--release {release_id(program)}" in check.inputs["create"]
     assert check.inputs["triggers"] == [droplet.id, release_id(program)]
     assert assignment.inputs["dropletId"] == int(droplet.id)
-
-
-def test_with_database_readiness_waits_for_the_credentials(run) -> None:
-    program = build(run, **DB)
-    check = readiness(program)
-    push = program.one("command:remote:Command")
-    assert program.depends_on(check, push)
-    # The first release waits for the database URL: the pointer is written after it.
-    pointer = next(o for o in program.of_type("digitalocean:index/spacesBucketObject:SpacesBucketObject") if o.name.endswith("-desired"))
-    assert program.depends_on(pointer, push)
 
 
 def test_without_database_no_cluster_no_deploy_key(run) -> None:

@@ -1,4 +1,4 @@
-"""The DigitalOcean database credentials sealed to the droplet (issue 12, item 3), under mocks.
+"""The DigitalOcean database credentials sealed to the droplet (issue 12, items 3 and 4), under mocks.
 
 DoDatabase's payload (the app's URL and the cluster admin's, private network, TLS required)
 is sealed to the enrolled droplet's key in the release bucket; the droplet opens it with its
@@ -23,8 +23,8 @@ from stacks import digitalocean as do_stack
 
 ADMIN_PASSWORD = "mock-admin-password"
 KEY_ID = key_id(base64.b64decode(HOST_PUBLIC_KEY))
-BASE = {"launchpad:provider": "digitalocean", "launchpad:region": "fra1",
-        "launchpad:adminCidrs": ["203.0.113.7/32"], "launchpad:sshKeys": [SSH_KEY], "launchpad:database": {"enabled": True}}
+BASE = {"launchpad:provider": "digitalocean", "launchpad:region": "fra1", "launchpad:database": {"enabled": True}}
+"""No adminCidrs: the credentials need no SSH (issue 12, item 4)."""
 
 
 def build(run, **config) -> Program:
@@ -61,7 +61,7 @@ def test_the_agent_expects_a_database_and_user_data_holds_no_credential(run) -> 
     droplet = program.one("digitalocean:index/droplet:Droplet")
     text = droplet.inputs["userData"]
     files = {f["path"]: f["content"] for f in yaml.safe_load(text)["write_files"]}
-    assert json.loads(files["/etc/launchpad/agent.json"])["database"] == {"kind": "spaces-sealed"}
+    assert json.loads(files["/etc/launchpad/agent.json"])["database"] == {"kind": "spaces-sealed", "refresh_s": 300}
     assert ADMIN_PASSWORD not in text and DB_PASSWORD not in text
     # The admin password is nowhere in the program's inputs but sealed (and the cluster's own state).
     plain = json.dumps([r.inputs for r in program.resources if r.type != "digitalocean:index/databaseCluster:DatabaseCluster"],
@@ -75,3 +75,24 @@ def test_without_a_database_nothing_is_sealed_or_expected(run) -> None:
     text = program.one("digitalocean:index/droplet:Droplet").inputs["userData"]
     files = {f["path"]: f["content"] for f in yaml.safe_load(text)["write_files"]}
     assert "database" not in json.loads(files["/etc/launchpad/agent.json"])
+
+
+def test_behind_the_balancer_each_droplet_enrolls_and_gets_its_own_sealed_object(run) -> None:
+    """Several droplets: each one's key fetched from its own address (the enrollment MAC checked),
+    the credentials sealed to it; no remote command, no deploy key, no SSH rule."""
+    program = build(run, **{"launchpad:hosts": 2})
+    sealed = sorted(r.name for r in program.of_type("digitalocean:index/spacesBucketObject:SpacesBucketObject")
+                    if r.name.endswith("-database"))
+    assert sealed == ["test-0-database", "test-1-database"]
+    enrolls = [c for c in program.of_type("command:local:Command") if c.name.endswith("-enroll-database")]
+    assert len(enrolls) == 2 and all("launchpad.release.enroll" in c.inputs["create"] for c in enrolls)
+    assert not program.of_type("command:remote:Command") and not program.of_type("tls:index/privateKey:PrivateKey")
+    for firewall in program.of_type("digitalocean:index/firewall:Firewall"):
+        assert "22" not in {r.get("portRange") for r in firewall.inputs.get("inboundRules") or []}
+
+
+def test_without_a_key_or_an_address_it_says_what_to_give(run) -> None:
+    from components.digitalocean.database_delivery import DoDatabaseDelivery, DoDatabaseDeliveryArgs
+
+    with pytest.raises(ValueError, match="host_key is None and address/host_id are None/None; give the enrolled key"):
+        DoDatabaseDelivery("x", DoDatabaseDeliveryArgs(store=None, payload={}))  # type: ignore[arg-type]
