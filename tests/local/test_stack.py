@@ -53,7 +53,10 @@ def test_boot_boots_exactly_the_user_data_it_is_given(booted: list[dict[str, Any
     assert web["spec"].name == "lp-t" and web["spec"].user_data == user_data
     # The bootstrap only: the app arrives as a release, from the store seen read-only inside.
     assert web["spec"].binds == [(str(tmp_path / "t" / "store"), "/var/lib/launchpad/store", True),
-                                 (str(tmp_path / "pip"), str(tmp_path / "pip"), False)]
+                                 (str(tmp_path / "pip"), str(tmp_path / "pip"), False),
+                                 # The stack's certificate store, read-write: a host stores what it obtained.
+                                 (str(tmp_path / "t" / "certificates"), "/var/lib/launchpad/certificates", False)]
+    assert (tmp_path / "t" / "certificates").stat().st_mode & 0o777 == 0o700
     assert not [c for c in booted if "health" in c or "deploy" in c]
 
 
