@@ -89,7 +89,8 @@ def fleet_for(args: argparse.Namespace, store: RollStore) -> Fleet:
     if args.provider == "aws":
         from launchpad.ops.roll_aws import AwsRollFleet, clients  # noqa: PLC0415
 
-        return AwsRollFleet(clients(args.region, args.profile)[0], store, args.target_group)
+        elbv2, _, ec2 = clients(args.region, args.profile)
+        return AwsRollFleet(elbv2, store, args.target_group, ec2=ec2)
     from launchpad.ops.roll_do import DoApi, DoRollFleet  # noqa: PLC0415
 
     return DoRollFleet(DoApi.from_env(), store, args.balancer, args.host_tag, args.rotation_tag)

@@ -3,7 +3,10 @@
     fleet = AwsRollFleet(elbv2, store, target_group_arn)
 
 - hosts: the instances registered in the target group (`describe_target_health`), by id: the
-  Auto Scaling group registers every host it launches there;
+  Auto Scaling group registers every host it launches there; plus any host that published a
+  status and is still running (`ec2.describe_instances`) but is not registered: one a roll that
+  was killed between its deregistration and its return left out of rotation, which this roll
+  then puts back;
 - drain: `deregister_targets`, then `describe_target_health` until the target is `unused`
   (the target group's deregistration delay lets its open requests finish; a target AWS no
   longer lists counts as gone);
@@ -37,19 +40,19 @@ class BalancerWaitError(RuntimeError):
     """The balancer did not reach the state asked for in time; the message says what it showed."""
 
 
-def clients(region: str, profile: str | None = None) -> tuple[Any, Any]:
-    """(elbv2, s3) from the standard credential chain (environment, profile, SSO)."""
+def clients(region: str, profile: str | None = None) -> tuple[Any, Any, Any]:
+    """(elbv2, s3, ec2) from the standard credential chain (environment, profile, SSO)."""
     import boto3  # type: ignore[import-not-found, import-untyped, unused-ignore]  # noqa: PLC0415
 
     session = boto3.Session(profile_name=profile, region_name=region)
-    return session.client("elbv2"), session.client("s3")
+    return session.client("elbv2"), session.client("s3"), session.client("ec2")
 
 
 class AwsRollFleet(StatusWait):
     def __init__(self, elbv2: Any, store: RollStore, target_group_arn: str, clock: Clock | None = None,
                  poll_s: float = 2.0, drain_timeout_s: float = DRAIN_TIMEOUT_S,
-                 healthy_timeout_s: float = HEALTHY_TIMEOUT_S) -> None:
-        self.elbv2, self.store, self.arn = elbv2, store, target_group_arn
+                 healthy_timeout_s: float = HEALTHY_TIMEOUT_S, ec2: Any = None) -> None:
+        self.elbv2, self.store, self.arn, self.ec2 = elbv2, store, target_group_arn, ec2
         self.clock = clock or Clock()
         self.poll_s, self.drain_timeout_s, self.healthy_timeout_s = poll_s, drain_timeout_s, healthy_timeout_s
 
@@ -62,7 +65,22 @@ class AwsRollFleet(StatusWait):
     def hosts(self) -> list[str]:
         seen = {str(d["Target"]["Id"]) for d in self._health()
                 if (d.get("TargetHealth") or {}).get("State") not in ("draining", "unused")}
-        return sorted(seen)
+        return sorted(seen | self._left_out(seen))
+
+    def _left_out(self, registered: set[str]) -> set[str]:
+        """Running instances that published a status but are not in the target group."""
+        if self.ec2 is None:
+            return set()
+        candidates = sorted(set(self.store.statuses()) - registered)
+        if not candidates:
+            return set()
+        # Filters, not InstanceIds: an id AWS has forgotten (terminated long ago) matches nothing instead of failing.
+        found = self.ec2.describe_instances(Filters=[{"Name": "instance-id", "Values": candidates},
+                                                     {"Name": "instance-state-name", "Values": ["running"]}])
+        running = {str(i["InstanceId"]) for r in found.get("Reservations", []) for i in r.get("Instances", [])}
+        for gone in set(candidates) - running:
+            self.store.forget(gone)  # a replaced instance's last status: nobody reads it again
+        return running
 
     def state(self, host: str) -> tuple[str, str]:
         """(state, reason) of one target; ("unused", "Target.NotRegistered") when AWS lists none."""

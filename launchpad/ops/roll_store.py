@@ -103,6 +103,12 @@ class RollStore:
             if not page.get("IsTruncated") or not token:
                 return {host: dict(data) for host, (_, data) in found.items()}
 
+    def forget(self, host: str) -> None:
+        """Deletes a host's status object (an instance that no longer runs)."""
+        key = self.status_keys.pop(host, None)
+        if key is not None:
+            self.s3.delete_object(Bucket=self.status_bucket, Key=key)
+
     def status(self, host: str) -> dict[str, Any]:
         """One host's status: one GET once its key is known, a listing until then."""
         key = self.status_keys.get(host)

@@ -143,3 +143,47 @@ def test_one_host_rolled_with_the_exact_calls_in_order() -> None:
         elb.assert_no_pending_responses()
         st.assert_no_pending_responses()
     assert [h["host"] for h in rolled.hosts] == ["i-a"]
+
+
+def test_a_running_host_a_killed_roll_left_deregistered_is_rolled_again_and_a_gone_ones_status_forgotten() -> None:
+    elbv2, s3, elb, st = clients()
+    ec2 = boto3.Session(aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="secret",
+                        region_name="eu-west-1").client("ec2")
+    ec2s = Stubber(ec2)
+    when = datetime(2026, 11, 25, tzinfo=timezone.utc)
+    keys = {h: f"{STACK}/status/{ROLE}:{h}.json" for h in ("i-a", "i-b", "i-gone")}
+    elb.add_response("describe_target_health", health(("i-a", "healthy")), {"TargetGroupArn": ARN})
+    st.add_response("list_objects_v2", {"Contents": [{"Key": k, "LastModified": when} for k in keys.values()],
+                                        "IsTruncated": False}, {"Bucket": BUCKET, "Prefix": f"{STACK}/status/"})
+    for h in ("i-a", "i-b", "i-gone"):
+        st.add_response("get_object", body({"live": "aaaaaaaaaaaa"}), {"Bucket": BUCKET, "Key": keys[h]})
+    ec2s.add_response("describe_instances", {"Reservations": [{"Instances": [{"InstanceId": "i-b"}]}]},
+                      {"Filters": [{"Name": "instance-id", "Values": ["i-b", "i-gone"]},
+                                   {"Name": "instance-state-name", "Values": ["running"]}]})
+    st.add_response("delete_object", {}, {"Bucket": BUCKET, "Key": keys["i-gone"]})
+    with elb, st, ec2s:
+        assert AwsRollFleet(elbv2, RollStore(s3, BUCKET, STACK), ARN, ec2=ec2).hosts() == ["i-a", "i-b"]
+        st.assert_no_pending_responses()
+        ec2s.assert_no_pending_responses()
+
+
+def test_the_entry_point_prints_statuses_and_refuses_an_unpublished_release(monkeypatch: pytest.MonkeyPatch,
+                                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from launchpad.ops import roll, roll_aws
+
+    elbv2, s3, _, st = clients()
+    key = f"{STACK}/status/{ROLE}:i-a.json"
+    st.add_response("list_objects_v2", {"Contents": [{"Key": key, "LastModified": datetime(2026, 11, 25, tzinfo=timezone.utc)}],
+                                        "IsTruncated": False}, {"Bucket": BUCKET, "Prefix": f"{STACK}/status/"})
+    st.add_response("get_object", body({"live": "aaaaaaaaaaaa", "slot": "b"}), {"Bucket": BUCKET, "Key": key})
+    st.add_client_error("get_object", "NoSuchKey", http_status_code=404,
+                        expected_params={"Bucket": BUCKET, "Key": f"{STACK}/releases/bbbbbbbbbbbb.json"})
+    monkeypatch.setattr(roll_aws, "clients", lambda region, profile=None: (elbv2, s3, None))
+    base = ["aws", "--store", f"s3://{BUCKET}/{STACK}", "--region", "eu-west-1", "--target-group", ARN]
+    with st:
+        assert roll.main([*base, "--status"]) == 0
+        assert json.loads(capsys.readouterr().out) == {"i-a": {"live": "aaaaaaaaaaaa", "slot": "b"}}
+        assert roll.main([*base, "--release", "bbbbbbbbbbbb"]) == 2
+        assert "release 'bbbbbbbbbbbb' is not in" in capsys.readouterr().err
+    assert roll.main(["aws", "--store", f"s3://{BUCKET}/{STACK}", "--region", "eu-west-1", "--release", "bbbbbbbbbbbb"]) == 2
+    assert "needs --target-group" in capsys.readouterr().err
