@@ -14,8 +14,9 @@ the way browsers will reach it once the address moves: SNI and Host = the domain
 certificate verified for that name, the release's id in the answer. `tls_mode` "required"
 (a stack with `dnsZone`: the host obtains its certificate by DNS-01 before its first release,
 or takes the stack's stored one); "auto" (HTTP-01 only): a host that has no certificate at all
-passes on HTTP health, since HTTP-01 needs the address first, while a host holding one (a
-replacement that took the stored certificate) must serve HTTPS correctly.
+passes on HTTP health only while the domain is not served over HTTPS today (a stack's first host:
+HTTP-01 needs the address first); otherwise it must serve HTTPS correctly, so a replacement that
+could not take the stored certificate never takes the address.
 
 Stacks register the public address association with `depends_on=[readiness]`, so a
 new host takes the address only after it is healthy.

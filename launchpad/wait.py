@@ -13,7 +13,9 @@ With TLS on the host, `--sni example.com` checks `https://<address>/...` the way
 would once the address moved: SNI and Host = the domain, the certificate verified for that
 name (system CAs, or `--cafile`). `--tls auto` (a host that may only get its certificate
 by HTTP-01 once the address is there): HTTP health first, then HTTPS required unless the host
-has no certificate at all yet (it rejects the TLS handshake for the name).
+has no certificate at all yet (it rejects the TLS handshake for the name) and the domain is not
+served over HTTPS today (a first deploy; once users have HTTPS, and HSTS, a host without one may
+not take the address).
 
 In-process callers (the local runtime) use `until_healthy`, which raises HealthTimeout.
 """
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import socket
 import ssl
 import sys
 import time
@@ -193,6 +196,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1
 
 
+def serves_https(name: str, cafile: str | None = None, timeout: float = REQUEST_TIMEOUT) -> bool:
+    """Whether `name` answers a verified TLS handshake where DNS sends users today (the host holding
+    the address). False when it does not resolve, nothing listens, or the certificate does not verify."""
+    try:
+        with socket.create_connection((name, 443), timeout=timeout) as sock:
+            with ssl.create_default_context(cafile=cafile).wrap_socket(sock, server_hostname=name):
+                return True
+    except (OSError, ssl.SSLError):
+        return False
+
+
 def _wait_cli(args: argparse.Namespace, say: Callable[[str], None]) -> Probe:
     if not args.sni or args.tls == "required":
         return wait(args.url, args.host, args.database, args.timeout, args.interval, say=say, release=args.release,
@@ -206,8 +220,12 @@ def _wait_cli(args: argparse.Namespace, say: Callable[[str], None]) -> Probe:
         return last
     tls = probe(args.url, args.host, args.database, release=args.release, lenient=args.lenient, sni=args.sni, cafile=args.cafile)
     if NO_CERTIFICATE in tls.seen:
-        say(f"no certificate on the host yet (first host, HTTP-01 once the address is here): {tls.seen}")
-        return last
+        if not serves_https(args.sni, args.cafile):
+            say(f"no certificate on the host yet and none served at {args.sni} today (first host: HTTP-01 once the "
+                f"address is here): {tls.seen}")
+            return last
+        # Users reach the domain over HTTPS now (HSTS forbids falling back): the new host must too.
+        say(f"https://{args.sni}/ is served today, so the new host must serve HTTPS before it takes the address")
     return wait(args.url, args.host, args.database, max(1.0, args.timeout - (time.monotonic() - started)), args.interval,
                 say=say, release=args.release, lenient=args.lenient, sni=args.sni, cafile=args.cafile)
 

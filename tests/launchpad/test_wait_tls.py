@@ -87,11 +87,15 @@ def test_an_sni_name_needs_an_https_url() -> None:
         wait.probe("http://127.0.0.1:9/healthz", DOMAIN, False, sni=DOMAIN)
 
 
-@pytest.mark.parametrize("tls_seen, https_waited", [
-    ("SSLError: [SSL: TLSV1_UNRECOGNIZED_NAME] tlsv1 unrecognized name", False),  # no certificate yet: HTTP-01 host
-    ("HTTP 200 'ok'", True),  # holds one: HTTPS must be right
+NO_CERT = "SSLError: [SSL: TLSV1_UNRECOGNIZED_NAME] tlsv1 unrecognized name"
+
+
+@pytest.mark.parametrize("tls_seen, served_today, https_waited", [
+    (NO_CERT, False, False),  # first host of the stack: no certificate anywhere yet, HTTP-01 once the address is here
+    (NO_CERT, True, True),  # users have HTTPS today (HSTS): a host without a certificate may not take the address
+    ("HTTP 200 'ok'", False, True),  # holds one: HTTPS must be right
 ])
-def test_auto_accepts_http_only_while_the_host_has_no_certificate(monkeypatch, tls_seen: str, https_waited: bool) -> None:
+def test_auto_accepts_http_only_for_a_first_host(monkeypatch, tls_seen: str, served_today: bool, https_waited: bool) -> None:
     waited: list[str] = []
 
     def fake_wait(url: str, *args, **kwargs) -> wait.Probe:
@@ -100,5 +104,16 @@ def test_auto_accepts_http_only_while_the_host_has_no_certificate(monkeypatch, t
 
     monkeypatch.setattr(wait, "wait", fake_wait)
     monkeypatch.setattr(wait, "probe", lambda *a, **k: wait.Probe(tls_seen.startswith("HTTP"), tls_seen))
+    monkeypatch.setattr(wait, "serves_https", lambda name, cafile=None: served_today)
     assert wait.main(["https://203.0.113.9/healthz", "--sni", DOMAIN, "--tls", "auto", "--timeout", "5"]) == 0
     assert waited == ["http://203.0.113.9/healthz", *(["https://203.0.113.9/healthz"] if https_waited else [])]
+
+
+def test_serves_https_is_a_verified_handshake_for_the_name(tls_host, monkeypatch) -> None:
+    base, ca, _ = tls_host
+    port = int(base.rsplit(":", 1)[1])
+    real = wait.socket.create_connection
+    monkeypatch.setattr(wait.socket, "create_connection", lambda addr, timeout: real(("127.0.0.1", port), timeout))
+    assert wait.serves_https(DOMAIN, str(ca))
+    assert not wait.serves_https(DOMAIN)  # not a CA the system trusts
+    assert not wait.serves_https("other.test", str(ca))  # the name is not served
