@@ -111,6 +111,8 @@ class DoRollFleet(StatusWait):
         return took + self.drain_grace_s
 
     def rejoin(self, host: str) -> float:
+        if host in self.api.balancer_members(self.balancer):
+            return 0.0  # never left (a host the roll skips): no health checks to wait for
         self.api.tag(self.rotation_tag, host, on=True)
         took = self._until_member(host, member=True)
         self.clock.sleep(self.healthy_grace_s)

@@ -162,7 +162,8 @@ def roll(fleet: Fleet, manifest: Manifest, old: Manifest | None = None, deadline
     done: list[str] = []
     for index, host in enumerate(hosts):
         if live[host] == manifest.id:
-            progress(f"  {host}: already serves {manifest.id}")
+            # In rotation too: a roll killed between drain and rejoin may have left it out.
+            progress(f"  {host}: already serves {manifest.id}; in rotation after {fleet.rejoin(host):.1f} s")
             continue
         try:
             result.hosts.append(_one(fleet, host, manifest, deadline_s, progress, clock))

@@ -131,8 +131,15 @@ def test_rejoin_tags_again_and_waits_for_membership_then_the_health_checks(api) 
     client, fake = api
     fake.rotation, fake.members = {"12"}, {"12"}
     took = fleet(client, Store("x"), FakeClock()).rejoin("11")
-    assert fake.calls[0][0:2] == ("POST", f"/v2/tags/{ROTATION}/resources") and fake.members == {"11", "12"}
+    assert fake.calls[0][0:2] == ("GET", f"/v2/load_balancers/{LB}")
+    assert fake.calls[1][0:2] == ("POST", f"/v2/tags/{ROTATION}/resources") and fake.members == {"11", "12"}
     assert took == 1 + 35
+
+
+def test_rejoining_a_droplet_that_never_left_costs_no_wait(api) -> None:
+    client, fake = api
+    assert fleet(client, Store("x"), FakeClock()).rejoin("11") == 0
+    assert [c[0] for c in fake.calls] == ["GET"]
 
 
 def test_a_balancer_that_never_lets_go_fails_the_drain(api) -> None:
