@@ -19,7 +19,7 @@ def validate_launch_template_imdsv2(args: ResourceValidationArgs, report_violati
         shown = "not set (the AMI or account default applies, often 'optional')" if tokens is None else repr(tokens)
         report_violation(
             f"metadataOptions.httpTokens is {shown}; set it to 'required' so every instance the group launches "
-            "answers only IMDSv2 session requests, which SSRF through the app cannot make (CKV_AWS_341).", None)
+            "answers only IMDSv2 session requests, which SSRF through the app cannot make (CKV_AWS_79).", None)
 
 
 def validate_launch_template_encrypted(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:

@@ -58,7 +58,7 @@ POLICIES: list[Policy] = [
         validate=validate_ebs_encrypted),
     _resource_policy(
         name="launch-template-imdsv2-required",
-        description="EC2 launch templates require IMDSv2 (metadataOptions.httpTokens = 'required'). CKV_AWS_341.",
+        description="EC2 launch templates require IMDSv2 (metadataOptions.httpTokens = 'required'). CKV_AWS_79.",
         validate=validate_launch_template_imdsv2),
     _resource_policy(
         name="launch-template-encrypted-root",
