@@ -115,7 +115,8 @@ class RdsDatabase(pulumi.ComponentResource):
             tags=tags, opts=child)
         aws.secretsmanager.SecretVersion(
             f"{name}-app-credential", secret_id=app_secret.id,
-            secret_string=pulumi.Output.secret(password.result.apply(lambda pw: json.dumps({"password": pw}))), opts=child)
+            # RandomPassword.result is a secret, and so is what is computed from it.
+            secret_string=password.result.apply(lambda pw: json.dumps({"password": pw})), opts=child)
         self.app_secret_arn = app_secret.arn
         self.register_outputs({"address": self.address, "port": self.port, "secret_arn": self.secret_arn,
                                "app_secret_arn": self.app_secret_arn})

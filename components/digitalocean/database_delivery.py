@@ -75,9 +75,9 @@ class DoDatabaseDelivery(pulumi.ComponentResource):
                              f"{args.address!r}/{args.host_id!r}; give the enrolled key, or the droplet's address and id")
         store, stack = args.store, args.store.args.stack
         if host_key is None:
-            address = args.address
             enroll = command.local.Command(
-                f"{name}-enroll-database", create=pulumi.Output.from_input(address).apply(lambda a: enroll_command(a, args.domain)),
+                f"{name}-enroll-database",
+                create=pulumi.Output.from_input(args.address).apply(lambda a: enroll_command(str(a), args.domain)),
                 dir=str(PROJECT_ROOT), environment={ENROLL_ENV: store.enroll_hex}, triggers=[args.host_id],
                 opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["stderr"]))
             host_key = enroll.stdout.apply(lambda out: (out or "").strip())
