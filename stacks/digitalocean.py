@@ -64,6 +64,8 @@ def build(settings: Settings) -> None:
                    # The agent expects DATABASE_URL and the sealed grants (database_delivery.py).
                    **({"database": database_agent.digitalocean()} if with_db else {})})
 
+    # HTTPS across droplet replacements: the stack's certificate bucket (stacks/host_tls.py).
+    agent, certificates = host_tls.do_store(settings, agent, store.bucket_name, region)
     # User-data carries nothing of the database (it arrives sealed, below), so the droplet
     # neither waits for nor is replaced by the cluster.
     user_data = pulumi.Output.all(agent, cidrs).apply(lambda v: render_user_data(settings, None, v[0], balancer_cidrs=(v[1],) if v[1] else ()))
@@ -101,6 +103,7 @@ def build(settings: Settings) -> None:
     delivery = DoReleaseDelivery(name, DoReleaseDeliveryArgs(
         store=store, host_id=host.id, address=host.public_ip, domain=settings.domain))
     gate.append(delivery)
+    host_tls.do_delivery(certificates, store, delivery.host_key, name)
     if database is not None:
         # The agent waits for this object (retrying, stage fetch) before the first release with a
         # database, so no release ever starts without its DATABASE_URL.

@@ -8,6 +8,8 @@ The stacks call these at four points, so their own order stays as it is:
    zone); the returned user-data waits for it, so a host never boots without it;
 3. `readiness`: HTTPS with SNI = the domain on the host's own address before the address moves;
 4. `aws_dns` / `do_dns` after the address: the apex and www records in `dnsZone`.
+DigitalOcean: `do_store` (the stack's certificate bucket and its key) before user-data, and
+`do_delivery` once the droplet is enrolled: that key sealed to the droplet's own key.
 """
 
 from __future__ import annotations
@@ -67,3 +69,26 @@ def do_dns(settings: Settings, address: pulumi.Input[str]) -> None:
         from components.digitalocean.dns import DoHostDns, DoHostDnsArgs
 
         DoHostDns(settings.stack, DoHostDnsArgs(zone=settings.dns_zone, domain=settings.domain, address=address))
+
+
+def do_store(settings: Settings, agent: pulumi.Output[dict[str, Any]], release_bucket: pulumi.Input[str],
+             region: str) -> tuple[pulumi.Output[dict[str, Any]], Any]:
+    """(agent with the certificate store, the store or None) for a droplet that terminates TLS."""
+    if not settings.tls or settings.domain is None:
+        return agent, None
+    from components.digitalocean.certificate_store import DoCertificateStore, DoCertificateStoreArgs
+
+    store = DoCertificateStore(settings.stack, DoCertificateStoreArgs(stack=settings.stack, domain=settings.domain, region=region))
+    stack = settings.stack
+    spec = pulumi.Output.all(store.spec, release_bucket).apply(lambda v: {**v[0], "sealed": {
+        "credentials": f"https://{v[1]}.{region}.digitaloceanspaces.com/{stack}/hosts/", "stack": stack}})
+    return pulumi.Output.all(agent, spec).apply(lambda v: {**v[0], "certificates": v[1]}), store
+
+
+def do_delivery(store: Any, release_store: Any, host_key: pulumi.Input[str], name: str) -> None:
+    """The certificate bucket's key, sealed to the droplet (after its enrollment)."""
+    if store is None:
+        return
+    from components.digitalocean.certificate_delivery import DoCertificateDelivery, DoCertificateDeliveryArgs
+
+    DoCertificateDelivery(name, DoCertificateDeliveryArgs(store=release_store, certificates=store, host_key=host_key))

@@ -7,10 +7,9 @@ Creates:
   stores the certificate (and its key) with and a replacement droplet takes it back with
   (files/agent/launchpad_agent/certificate.py, store kind `s3`).
 
-`spec` is the certificate step's store (/etc/launchpad/certificate.json). The key itself must
-reach the droplet through the sealed secret channel (sealed to the droplet's own key, like the
-release store's read key, components/digitalocean/release_store.py) at `credentials_file`;
-that delivery is not wired yet, so the DigitalOcean stack does not hand this store to droplets.
+`spec` is the certificate step's store (/etc/launchpad/certificate.json); the key reaches the
+droplet sealed to its own key (components/digitalocean/certificate_delivery.py), never in
+user-data or the state of the droplet.
 """
 
 from __future__ import annotations
@@ -21,9 +20,6 @@ from typing import Any
 
 import pulumi
 import pulumi_digitalocean as digitalocean
-
-CREDENTIALS_FILE = "/etc/launchpad/certificate-store.json"
-
 
 def bucket_name_for(name: str) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", f"{name}-certificates".lower()).strip("-")
@@ -55,5 +51,5 @@ class DoCertificateStore(pulumi.ComponentResource):
         region, stack, domain = args.region, args.stack, args.domain
         self.spec = self.bucket.name.apply(lambda bucket: {
             "kind": "s3", "url": f"s3://{bucket}/{stack}/{domain}.json", "region": region,
-            "endpoint": f"https://{region}.digitaloceanspaces.com", "credentials_file": CREDENTIALS_FILE})
+            "endpoint": f"https://{region}.digitaloceanspaces.com"})
         self.register_outputs({})

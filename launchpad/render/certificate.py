@@ -66,7 +66,8 @@ def store_spec(settings: Settings) -> dict[str, Any]:
     if settings.provider == "digitalocean":
         region = settings.resolved_region
         return {"kind": "s3", "url": f"s3://{stack}-certificates/{stack}/{settings.domain}.json", "region": region,
-                "endpoint": f"https://{region}.digitaloceanspaces.com", "credentials_file": "/etc/launchpad/certificate-store.json"}
+                "endpoint": f"https://{region}.digitaloceanspaces.com",
+                "sealed": {"credentials": f"https://{stack}-releases.{region}.digitaloceanspaces.com/{stack}/hosts/", "stack": stack}}
     return {"kind": "file", "path": f"{STORE_IN_MACHINE}/{settings.domain}.json"}
 
 

@@ -129,3 +129,54 @@ def test_secretsmanager_store_signs_get_and_put_for_its_secret(monkeypatch: pyte
     store.put(b'{"fullchain": "x"}')
     assert [c[0] for c in calls] == ["secretsmanager.GetSecretValue", "secretsmanager.PutSecretValue"]
     assert calls[1][1] == {"SecretId": "arn:aws:secretsmanager:eu-west-1:1:secret:c", "SecretString": '{"fullchain": "x"}'}
+
+
+def test_spaces_store_key_comes_sealed_to_this_host(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """DigitalOcean: the certificate bucket's key is fetched (plain GET) and opened with the host's own key."""
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
+
+    from launchpad.release.sealed import key_id, seal
+
+    sealing = agent("sealed")
+    private = X25519PrivateKey.generate()
+    private_raw = private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    public_raw = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    host_key = tmp_path / "host-key"
+    host_key.write_text(base64.b64encode(private_raw).decode())
+    monkeypatch.setattr(sealing, "HOST_KEY", host_key)
+    kid = key_id(public_raw)
+    body = seal(public_raw, json.dumps({"access_key_id": "DO00CERT", "secret_access_key": "s3cr3t"}).encode(),
+                f"prod/hosts/{kid}.certificates".encode(), b"seed").encode()
+    asked: list[str] = []
+
+    class Conn:
+        def __init__(self, host: str, timeout: float) -> None:
+            self.host = host
+
+        def request(self, method: str, path: str) -> None:
+            asked.append(f"{method} https://{self.host}{path}")
+
+        def getresponse(self):
+            class R:
+                status = 200
+
+                def read(self) -> bytes:
+                    return body
+            return R()
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(certificate.http.client, "HTTPSConnection", Conn)
+    store = certificate.Store({"kind": "s3", "url": "s3://prod-certificates/prod/rocket.test.json", "region": "nyc3",
+                               "endpoint": "https://nyc3.digitaloceanspaces.com",
+                               "sealed": {"credentials": "https://prod-releases.nyc3.digitaloceanspaces.com/prod/hosts/", "stack": "prod"}})
+    assert store._s3_credentials() == {"key": "DO00CERT", "secret": "s3cr3t"}
+    assert asked == [f"GET https://prod-releases.nyc3.digitaloceanspaces.com/prod/hosts/{kid}.certificates.sealed"]
+    # Sealed for another purpose (the store's read key's aad): refused.
+    body = seal(public_raw, b"{}", f"prod/hosts/{kid}".encode(), b"seed").encode()
+    with pytest.raises(agent("rules").Failure):
+        store._s3_credentials()

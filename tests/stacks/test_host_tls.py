@@ -150,3 +150,34 @@ def test_aws_tls_stack_passes_the_policy_pack_and_user_data_carries_no_secret(ru
     text = gzip.decompress(base64.b64decode(program.one("aws:ec2/instance:Instance").inputs["userDataBase64"])).decode()
     assert find_secrets(text) == []
     assert "PRIVATE KEY" not in text
+
+
+def test_digitalocean_certificate_bucket_its_key_and_the_key_sealed_to_the_droplet(run) -> None:
+    from pulumi_mocks import HOST_PRIVATE_KEY, HOST_PUBLIC_KEY, SPACES_ACCESS_KEY, SPACES_SECRET_KEY
+
+    from launchpad.release.sealed import key_id, open_sealed
+
+    program = build(run, do_stack, {**DO, **TLS, **ZONE})
+    buckets = {b.name: b for b in program.of_type("digitalocean:index/spacesBucket:SpacesBucket")}
+    certs = buckets["test-certificates"]
+    assert certs.inputs["acl"] == "private"
+    key = next(k for k in program.of_type("digitalocean:index/spacesKey:SpacesKey") if k.name.endswith("-certificates-rw"))
+    assert key.inputs["grants"] == [{"bucket": certs.state["name"], "permission": "readwrite"}]
+    # The release store's read key is not widened: still one read grant on the release bucket.
+    read = next(k for k in program.of_type("digitalocean:index/spacesKey:SpacesKey") if k.name.endswith("-releases-read"))
+    assert [g["permission"] for g in read.inputs["grants"]] == ["read"]
+    kid = key_id(base64.b64decode(HOST_PUBLIC_KEY))
+    sealed = next(o for o in program.of_type("digitalocean:index/spacesBucketObject:SpacesBucketObject")
+                  if o.name.endswith("-certificate-key"))
+    assert sealed.inputs["key"] == f"test/hosts/{kid}.certificates.sealed" and sealed.inputs["acl"] == "public-read"
+    assert sealed.inputs["bucket"] != certs.state["name"]  # beside the other sealed host objects, in the release bucket
+    opened = json.loads(open_sealed(HOST_PRIVATE_KEY, sealed.inputs["content"], f"test/hosts/{kid}.certificates".encode()))
+    assert opened == {"access_key_id": SPACES_ACCESS_KEY, "secret_access_key": SPACES_SECRET_KEY}
+    assert SPACES_SECRET_KEY not in sealed.inputs["content"]
+    # The droplet is told where to look; its user-data carries no key.
+    user_data = program.one("digitalocean:index/droplet:Droplet").inputs["userData"]
+    config = json.loads(next(f["content"] for f in yaml.safe_load(user_data)["write_files"]
+                             if f["path"] == "/etc/launchpad/certificate.json"))
+    assert config["store"]["kind"] == "s3" and config["store"]["url"] == f"s3://{certs.state['name']}/test/{DOMAIN}.json"
+    assert config["store"]["sealed"]["credentials"].endswith("/test/hosts/") and config["store"]["sealed"]["stack"] == "test"
+    assert SPACES_SECRET_KEY not in user_data and SPACES_ACCESS_KEY not in user_data

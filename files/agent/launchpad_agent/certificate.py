@@ -17,12 +17,16 @@ Stores (`/etc/launchpad/certificate.json`, no secrets; the document is JSON
 - file: a root-only folder of the stack on the local target, bind-mounted read-write;
 - aws-secretsmanager: one secret the stack owns (encrypted with KMS); the host's role may
   Get/Put that secret only;
-- s3: an object in a private bucket (Spaces), with the key named by `credentials_file`.
+- s3: an object in a private bucket (Spaces), written with a key whose one grant is that bucket:
+  from `credentials_file`, or (DigitalOcean) `sealed`: sealed to this host's own key by `pulumi up`
+  (components/digitalocean/certificate_delivery.py) and fetched with a plain GET, like the
+  release store's read key (sealed.py).
 Standard library and the openssl command only, like the rest of the agent.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import http.client
 import json
@@ -149,6 +153,34 @@ class Store:
         finally:
             conn.close()
 
+    def _s3_credentials(self) -> dict[str, str]:
+        sealed = self.spec.get("sealed")
+        if not sealed:
+            return aws.credentials(self.spec["credentials_file"])
+        from launchpad_agent import sealed as sealing  # noqa: PLC0415 - DigitalOcean only (cryptography)
+
+        try:
+            private_raw = base64.b64decode(sealing.HOST_KEY.read_text())
+        except OSError:
+            raise Failure("certificate", "no host key yet (the release agent makes it at its first run)") from None
+        from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey  # noqa: PLC0415
+        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat  # noqa: PLC0415
+        public_raw = X25519PrivateKey.from_private_bytes(private_raw).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        kid = sealing.key_id(public_raw)
+        url = urllib.parse.urlsplit(f"{sealed['credentials'].rstrip('/')}/{kid}.certificates.sealed")
+        conn = http.client.HTTPSConnection(url.netloc, timeout=30)
+        try:
+            conn.request("GET", url.path)
+            resp = conn.getresponse()
+            body = resp.read()
+        finally:
+            conn.close()
+        if resp.status != 200:
+            raise Failure("certificate", f"the certificate store's key is not sealed for this host ({kid}) yet: "
+                                         f"{url.geturl()} answered HTTP {resp.status}; `pulumi up` seals it once it enrolled the host")
+        data = json.loads(sealing.open_sealed(private_raw, body, f"{sealed['stack']}/hosts/{kid}.certificates".encode()))
+        return {"key": data["access_key_id"], "secret": data["secret_access_key"]}
+
     def _s3(self, method: str, data: bytes = b"") -> bytes | None:
         bucket, _, key = self.spec["url"].removeprefix("s3://").partition("/")
         region = self.spec.get("region") or "us-east-1"
@@ -158,8 +190,7 @@ class Store:
         extra = {"x-amz-content-sha256": digest}
         if method == "PUT":
             extra.update({"x-amz-acl": "private", "content-type": "application/json"})
-        headers = aws.sign(method, host, path, "", extra, digest, aws.credentials(self.spec["credentials_file"]),
-                           region, "s3", aws._now())
+        headers = aws.sign(method, host, path, "", extra, digest, self._s3_credentials(), region, "s3", aws._now())
         conn = http.client.HTTPSConnection(host, timeout=30)
         try:
             conn.request(method, path, body=data if method == "PUT" else None, headers=headers)
