@@ -86,10 +86,18 @@ def live_release(address: str, domain: str | None, path: str | None) -> str | No
 
 
 def history(settings: Settings, run: Runner = capture) -> list[dict[str, Any]]:
+    """The store's releases, newest first; behind a balancer each row also says on which hosts it is
+    live (`live_on`, from what their agents published), since the balancer's answer names one host's."""
     store, outputs = store_for(settings, run)
     manifests = store.list_manifests()
     live = live_release(str(outputs.get("public_ip")), settings.domain, settings.app.health_path)
-    return merge_history(manifests, {"live": live, "history": []}, store.get_desired())
+    rows = merge_history(manifests, {"live": live, "history": []}, store.get_desired())
+    if isinstance(outputs.get(ROLLOUT), dict):
+        statuses = published(settings, run)
+        for row in rows:
+            row["live_on"] = sorted(host for host, st in statuses.items() if st.get("live") == row["id"])
+            row["live"] = bool(row["live_on"])
+    return rows
 
 
 def previous(manifests: list[Manifest], live: str | None) -> str | None:

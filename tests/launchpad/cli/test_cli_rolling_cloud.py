@@ -98,3 +98,21 @@ def test_published_statuses_come_from_the_roll_process(monkeypatch: pytest.Monke
         release_cloud.published(settings)
     monkeypatch.setattr(release_cloud, "stack_outputs", lambda stack, run=None: {})
     assert release_cloud.published(settings) == {}
+
+
+def test_releases_behind_a_balancer_say_where_each_is_live(monkeypatch: pytest.MonkeyPatch) -> None:
+    ms = manifests()
+
+    class Listing(Store):
+        def get_desired(self) -> Any:
+            return None
+
+    outputs = {"public_ip": "shop-alb", "rollout": AWS_ROLLOUT}
+    monkeypatch.setattr(release_cloud, "store_for", lambda settings, run=None: (Listing(ms), outputs))
+    monkeypatch.setattr(release_cloud, "stack_outputs", lambda stack, run=None: outputs)
+    monkeypatch.setattr(release_cloud, "live_release", lambda address, domain, path: ms[0].id)
+    statuses = {"i-0a": {"live": ms[0].id}, "i-0b": {"live": ms[1].id}, "i-0c": {"live": ms[0].id}}
+    monkeypatch.setattr(release_cloud, "published", lambda settings, run=None: statuses)
+    rows = release_cloud.history(validate({"launchpad:provider": "aws", "launchpad:hosts": 3}, "shop"))
+    assert [(r["id"], r["live_on"], r["live"]) for r in rows] == [
+        (ms[0].id, ["i-0a", "i-0c"], True), (ms[1].id, ["i-0b"], True), (ms[2].id, [], False)]
