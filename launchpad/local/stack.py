@@ -23,17 +23,17 @@ from pathlib import Path
 import yaml
 
 from launchpad import wait
-from launchpad.database_url import database_url
 from launchpad.local import machine, records
 from launchpad.local import release as local_release
 from launchpad.local_plan import PASSWORD_ENV, LocalPlan, plan_for, rehearsal, user_data_for
-from launchpad.render.bootstrap import SECRETS_ENV
+from launchpad.render import database_agent
 from launchpad.render.certificate import STORE_IN_MACHINE as CERTIFICATE_STORE_IN_MACHINE
 from launchpad.render.postgres import PASSWORD_FILE, render_postgres_user_data
 from launchpad.settings import Settings
 
 STACKS_DIR = records.STATE_ROOT / "stacks"
-DB_USER = "app"
+DB_USER = database_agent.LOCAL_MASTER
+"""The database machine's master (RDS's shape); the app gets its own role from the agent."""
 DB_PORT = 5432
 HEALTH_PATH = "healthz"
 HEALTH_INTERVAL_S = 0.5
@@ -72,11 +72,12 @@ def _instance_id(*parts: str) -> str:
     return "lp-" + hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 
 
-def _password(stack: str) -> str:
-    """The database password: from the environment (pulumi-random, via the Pulumi
-    program), else generated once and kept root-only for this stack."""
-    given = os.environ.get(PASSWORD_ENV)
-    path = STACKS_DIR / stack / "db-password"
+def _password(stack: str, kind: str = "db-password", env: str | None = PASSWORD_ENV) -> str:
+    """A database password: from the environment (pulumi-random, via the Pulumi program),
+    else generated once and kept root-only for this stack. `db-password`: the master's;
+    `db-app-password`: the app role's (the stand-in for the stack's Secrets Manager secret)."""
+    given = os.environ.get(env) if env else None
+    path = STACKS_DIR / stack / kind
     if given:
         return given
     if path.is_file():
@@ -139,8 +140,8 @@ def boot(plan: LocalPlan, user_data: str, progress: Progress = print, deadline_s
         return _packages(data) if prebake else []
 
     web = web_name(stack)
-    # Without a Secrets Manager ARN the database changes nothing in user-data (its URL
-    # arrives in SECRETS_ENV), so the web machine boots at once and cloud-init starts.
+    # The database changes nothing in user-data (its credentials arrive as root-only files),
+    # so the web machine boots at once and cloud-init starts.
     stage(f"boot {web}")
     web_state = machine.up(machine.MachineSpec(web, user_data, _instance_id(user_data), binds=web_mounts(stack)),
                            progress=stage, replace=machine.status(web) is not None, extra_packages=baked(user_data))
@@ -151,7 +152,7 @@ def boot(plan: LocalPlan, user_data: str, progress: Progress = print, deadline_s
         machine.wait_cloud_init(db, deadline_s)
     stage("cloud-init")
     machine.wait_cloud_init(web, deadline_s)
-    # The agent merges SECRETS_ENV (DATABASE_URL) into every release's environment when it deploys.
+    # The agent makes the app's role with the master credential and hands the app its URL (roles.py).
     stage(f"bootstrap done: {url_for(web_state.address)}")
     return status_of(plan)
 
@@ -188,8 +189,9 @@ def certificate_store(stack: str) -> Path:
 
 def boot_database(plan: LocalPlan, webs: list[str], client: str | list[str], stage: Progress, prebake: bool) -> str:
     """Boots the database machine admitting `client` (the web machines' addresses), opens its port
-    to each of `webs` and hands them DATABASE_URL in SECRETS_ENV; returns its name. Single host and
-    fleet alike; cloud-init is waited for by the caller."""
+    to each of `webs` and gives them the master and app credentials as root-only files (what RDS's
+    and the stack's Secrets Manager secrets hold on AWS); returns its name. Single host and fleet
+    alike; cloud-init is waited for by the caller."""
     assert plan.database is not None
     stack, db = plan.stack, db_name(plan.stack)
     password = _password(stack)
@@ -199,11 +201,19 @@ def boot_database(plan: LocalPlan, webs: list[str], client: str | list[str], sta
                                               {PASSWORD_FILE: (password.encode(), 0o600)}),
                           progress=stage, replace=machine.status(db) is not None,
                           extra_packages=_packages(db_data) if prebake else [])
-    env = f"DATABASE_URL={database_url(DB_USER, password, db_state.address, DB_PORT, plan.database.name)}\n"
     for web in webs:
         machine.allow(web, db, DB_PORT)
-        machine.run(web, ["sh", "-c", f"umask 077; mkdir -p {Path(SECRETS_ENV).parent}; cat > {SECRETS_ENV}"], input=env)
+        write_credentials(web, {"username": DB_USER, "password": password},
+                          {"password": _password(stack, "db-app-password", None), "host": db_state.address,
+                           "port": DB_PORT, "dbname": plan.database.name})
     return db
+
+
+def write_credentials(web: str, master: dict, app: dict) -> None:
+    """The two root-only files the web machine's agent reads (render/database_agent.py)."""
+    for path, value in ((database_agent.MASTER_FILE, master), (database_agent.APP_FILE, app)):
+        machine.run(web, ["sh", "-c", f"umask 077; mkdir -p {Path(path).parent}; cat > {path}.new && mv {path}.new {path}"],
+                    input=json.dumps(value))
 
 
 def status(settings: Settings) -> StackStatus:

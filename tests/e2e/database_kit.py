@@ -9,6 +9,7 @@ the modules run beside each other and beside the other e2e stacks.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 
 from launchpad.local import machine
@@ -31,8 +32,11 @@ def psql(db_machine: str, sql: str, db: str = "postgres") -> str:
                                     "-Atc", sql]).stdout.strip()
 
 
+STATUS = "/var/lib/launchpad/release/status.json"
+
+
 def release_status(web: str) -> dict:
-    return json.loads(sh(web, "cat /var/lib/launchpad/release/status.json"))
+    return json.loads(sh(web, f"cat {STATUS}"))
 
 
 def database_stack(stack: str) -> Iterator[local_stack.StackStatus]:
@@ -41,6 +45,12 @@ def database_stack(stack: str) -> Iterator[local_stack.StackStatus]:
                          "launchpad:database": {"enabled": True}}, stack)
     up = local_stack.up(settings, progress=print)
     try:
+        # `up` returns once Nginx serves the release; the agent records it in status.json a moment later.
+        web, _ = machines(stack)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not machine.run(web, ["sh", "-c", f"grep -q '\"live\": \"' {STATUS}"],
+                                                              check=False).returncode == 0:
+            time.sleep(0.2)
         yield up
     finally:
         local_stack.down(stack, progress=print)

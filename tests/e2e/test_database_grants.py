@@ -30,8 +30,10 @@ STACK = "pg15grant"
 WEB, DB = machines(STACK)
 psql = partial(database_kit.psql, DB)
 status = partial(release_status, WEB)
+# The local stack's app role (launchpad_agent/roles.py makes it; it stands in for DO's API-made user here).
+ROLE = "app_app"
 GRANT = ("import sys; sys.path.insert(0, '/usr/local/sbin/launchpad-agent'); from launchpad_agent import database; "
-         "database.grant({'url': '', 'admin_url': sys.stdin.read().strip(), 'user': 'app', 'database': 'app'})")
+         f"database.grant({{'url': '', 'admin_url': sys.stdin.read().strip(), 'user': '{ROLE}', 'database': 'app'}})")
 
 
 @pytest.fixture(scope="module")
@@ -41,16 +43,17 @@ def stack() -> Iterator[local_stack.StackStatus]:
 
 def test_the_app_user_without_create_is_refused_then_granted_and_released(stack: local_stack.StackStatus) -> None:
     live = status()["live"]
-    assert live and psql("select has_schema_privilege('app', 'public', 'CREATE')", "app") == "t"
+    assert live and psql(f"select has_schema_privilege('{ROLE}', 'public', 'CREATE')", "app") == "t"
 
     # DigitalOcean's shape.
     password = secrets.token_hex(12)
     web_ip = sh(WEB, "ip -4 -o addr show host0 | awk '{print $4}' | cut -d/ -f1")
     psql(f"CREATE ROLE doadmin LOGIN CREATEDB CREATEROLE PASSWORD '{password}'")
     psql("ALTER DATABASE app OWNER TO doadmin")
+    psql(f"REVOKE CREATE ON SCHEMA public FROM {ROLE}", "app")  # the agent's own grant (roles.py) undone
     sh(DB, f"echo 'host app doadmin {web_ip}/32 scram-sha-256' >> /etc/postgresql/15/main/pg_hba.conf && "
            "systemctl reload postgresql")
-    assert psql("select has_schema_privilege('app', 'public', 'CREATE')", "app") == "f"
+    assert psql(f"select has_schema_privilege('{ROLE}', 'public', 'CREATE')", "app") == "f"
 
     refused = machine.run(WEB, ["/usr/local/sbin/launchpad-agent", "deploy", live], check=False)
     after = status()
@@ -63,7 +66,7 @@ def test_the_app_user_without_create_is_refused_then_granted_and_released(stack:
     admin_url = f"postgresql://doadmin:{quote(password)}@{stack.database_address}:5432/app"
     granted = machine.run(WEB, ["python3", "-c", GRANT], check=False, input=admin_url)
     assert granted.returncode == 0, granted.stderr
-    assert psql("select has_schema_privilege('app', 'public', 'CREATE')", "app") == "t"
+    assert psql(f"select has_schema_privilege('{ROLE}', 'public', 'CREATE')", "app") == "t"
 
     slot = status()["slot"]
     released = machine.run(WEB, ["/usr/local/sbin/launchpad-agent", "deploy", live], check=False)

@@ -1,28 +1,34 @@
-"""Issue 12, item 2 (part): a database credential rotated on the local PostgreSQL machine, 0 failed requests.
+"""Issue 12, item 2 on the local target: the app's own role, rotations under load, 0 failed requests.
 
-Rotation by alternating login roles, the way a managed rotation keeps the old credential valid
-until nothing uses it: `app` owns the database; `app_b` (a member of `app`, acting as it) gets a
-fresh password; the new DATABASE_URL lands in /etc/launchpad/app.env; the agent sees the file
-change and rolls the live release again onto the idle slot (blue/green), after proving the new
-credential can create and write; only once the old slot is retired is `app`'s password removed.
-A broken rotation (a wrong password) is refused at stage health while the old slot serves on,
-and the fixed one goes through without a new pointer. Under a steady request loop on /healthz,
-which opens a database connection per request: no request fails.
+The local PostgreSQL machine stands in for RDS: a master (CREATEDB, CREATEROLE, not a superuser)
+owns the app's database, its credential in a root-only file on the web machine shaped like the
+RDS-managed secret ({"username", "password"}); the app's password in another (the stack's Secrets
+Manager secret on AWS). The release agent makes the app's own role with the master: `app_app`
+owns the database, not a superuser; the app logs in as `app_app_a` or `app_app_b`.
+
+Under a steady request loop on /healthz (a database connection per request):
+1. the master is rotated (as RDS does every 7 days): nothing rolls, the app keeps serving;
+2. the app password changes: the agent sets it on the other login with the *new* master, rolls
+   the live release again onto the idle slot (blue/green), then closes the old login;
+3. a change the master cannot apply (wrong master secret) is refused at stage health, the
+   running slot's env file untouched, and goes through once the master secret is right again;
+4. the app credential removed: the next release is refused loudly; the live one serves on.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import time
 from collections.abc import Iterator
 from functools import partial
-from urllib.parse import quote
 
 import pytest
 
 from launchpad.local import machine
 from launchpad.local import stack as local_stack
+from launchpad.render import database_agent
 
 from . import database_kit
 from .database_kit import database_stack, machines, release_status, sh
@@ -31,15 +37,26 @@ from .load import Load
 pytestmark = pytest.mark.e2e
 STACK = "pg15rotate"
 WEB, DB = machines(STACK)
+ROLE = database_agent.app_role("app")
 psql = partial(database_kit.psql, DB)
 status = partial(release_status, WEB)
-CONNECTS = ("import sys; sys.path.insert(0, '/usr/local/sbin/launchpad-agent'); from launchpad_agent import pg; "
-            "pg.run(sys.stdin.read().strip(), 'SELECT 1')")
 
 
-def write_app_env(url: str) -> None:
-    sh(WEB, "umask 077 && cat > /etc/launchpad/app.env.new && mv /etc/launchpad/app.env.new /etc/launchpad/app.env",
-       input=f"DATABASE_URL={url}\n")
+def read_json(path: str) -> dict:
+    return json.loads(sh(WEB, f"cat {path}"))
+
+
+def write_json(path: str, value: dict) -> None:
+    sh(WEB, f"umask 077 && cat > {path}.new && mv {path}.new {path}", input=json.dumps(value))
+
+
+def poke() -> None:
+    """Look at the credential now instead of within refresh_s (as after a failed health check)."""
+    sh(WEB, "rm -f /run/launchpad-agent/database-due && systemctl start --no-block launchpad-agent.service")
+
+
+def env_digest(rid: str) -> str:
+    return hashlib.sha256(sh(WEB, f"cat /etc/launchpad/releases/{rid}.env").encode()).hexdigest()
 
 
 def wait_for(what: str, done, timeout: float = 120) -> dict:
@@ -52,49 +69,86 @@ def wait_for(what: str, done, timeout: float = 120) -> dict:
     raise AssertionError(f"{what}: not within {timeout:.0f} s; status {json.dumps(status())[:2000]}")
 
 
+def failed_after(before: dict):
+    return lambda st: (st.get("last_failure") or {}).get("at", "") > ((before.get("last_failure") or {}).get("at") or "")
+
+
 @pytest.fixture(scope="module")
 def stack() -> Iterator[local_stack.StackStatus]:
     yield from database_stack(STACK)
 
 
-def test_rotation_under_load_fails_no_request(stack: local_stack.StackStatus) -> None:
-    assert stack.address and stack.database_address
-    old_url = sh(WEB, "sed -n 's/^DATABASE_URL=//p' /etc/launchpad/app.env")
-    web_ip = sh(WEB, "ip -4 -o addr show host0 | awk '{print $4}' | cut -d/ -f1")
-    password = secrets.token_hex(16)
-    psql(f"CREATE ROLE app_b LOGIN PASSWORD '{password}' IN ROLE app")
-    psql("ALTER ROLE app_b SET role = 'app'")  # what it creates belongs to the owner, as before
-    sh(DB, f"echo 'host app app_b {web_ip}/32 scram-sha-256' >> /etc/postgresql/15/main/pg_hba.conf && "
-           "systemctl reload postgresql")
-    new_url = f"postgresql://app_b:{quote(password)}@{stack.database_address}:5432/app"
-    broken_url = f"postgresql://app_b:wrong-{quote(password)}@{stack.database_address}:5432/app"
-    before = status()
+def test_own_role_not_superuser_owns_its_database(stack: local_stack.StackStatus) -> None:
+    assert status()["live"]
+    assert psql(f"SELECT rolsuper, rolcreaterole, rolcreatedb, rolcanlogin FROM pg_roles WHERE rolname = '{ROLE}'") == "f|f|f|f"
+    assert psql("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'app'") == ROLE
+    assert psql("SELECT rolsuper FROM pg_roles WHERE rolname = 'master'") == "f", "RDS's master is no superuser either"
+    logins = psql(f"SELECT string_agg(rolname || ':' || rolcanlogin || ':' || rolsuper, ',' ORDER BY rolname) FROM pg_roles "
+                  f"WHERE pg_has_role(rolname, '{ROLE}', 'MEMBER') AND NOT rolsuper AND rolname NOT IN ('{ROLE}', 'master')")
+    assert logins == f"{ROLE}_a:true:false", logins
+    env = sh(WEB, f"cat /etc/launchpad/releases/{status()['live']}.env")
+    assert f"postgresql://{ROLE}_a:" in env and "master" not in env, "the app never gets the master"
 
-    with Load(stack.address, host="rocket.test", path="/healthz", threads=3, rate=30, max_seconds=300) as load:
+
+def test_rotations_under_load_fail_no_request(stack: local_stack.StackStatus) -> None:
+    assert stack.address and stack.database_address
+    master_file, app_file = database_agent.MASTER_FILE, database_agent.APP_FILE
+    before = status()
+    live, first_slot = before["live"], before["slot"]
+    timings: dict[str, float] = {}
+
+    with Load(stack.address, host="rocket.test", path="/healthz", threads=3, rate=30, max_seconds=420) as load:
         time.sleep(2)
-        # 1. A broken rotation: refused before any slot starts; the live slot serves on.
-        write_app_env(broken_url)
-        refused = wait_for("the broken credential refused", lambda st: (st.get("last_failure") or {}).get("at", "")
-                           > (before.get("last_failure") or {}).get("at", ""))
-        assert refused["live"] == before["live"] and refused["slot"] == before["slot"]
-        assert refused["last_failure"]["stage"] == "health"
-        assert "password authentication failed" in refused["last_failure"]["message"]
-        assert password not in json.dumps(refused)
-        # 2. The fixed one rolls the live release onto the other slot with the new credential.
+        # 1. RDS rotates the master: its secret changes, nothing else does.
+        master_pw = secrets.token_hex(16)
+        psql(f"ALTER ROLE master PASSWORD '{master_pw}'")
+        write_json(master_file, {"username": "master", "password": master_pw})
+        poke()
+        time.sleep(4)
+        assert status()["slot"] == first_slot, "a master rotation rolls nothing"
+
+        # 2. A new app password: the other login, set up with the new master; blue/green; old login closed.
         started = time.monotonic()
-        write_app_env(new_url)
-        rolled = wait_for("the rotation rolled", lambda st: st.get("slot") != before["slot"])
-        took = time.monotonic() - started
-        assert rolled["live"] == before["live"]
-        # 3. The old credential retires only now that nothing uses it.
-        psql("ALTER ROLE app PASSWORD NULL")
+        write_json(app_file, {**read_json(app_file), "password": secrets.token_hex(16)})
+        poke()
+        rolled = wait_for("the app password rotation", lambda st: st.get("slot") != first_slot)
+        timings["app password"] = time.monotonic() - started
+        assert rolled["live"] == live and rolled["database"] != before["database"]
+        assert f"postgresql://{ROLE}_b:" in sh(WEB, f"cat /etc/launchpad/releases/{live}.env")
+        wait_for("the old login closed", lambda st: psql(f"SELECT rolcanlogin FROM pg_roles WHERE rolname = '{ROLE}_a'") == "f", 30)
+
+        # 3. A change the master cannot apply: refused at health, the serving env file untouched.
+        env_before, second = env_digest(live), status()
+        write_json(master_file, {"username": "master", "password": "not-the-master-password"})
+        write_json(app_file, {**read_json(app_file), "password": secrets.token_hex(16)})
+        poke()
+        refused = wait_for("the change without a valid master refused", failed_after(second))
+        assert refused["live"] == live and refused["slot"] == second["slot"]
+        assert refused["last_failure"]["stage"] == "health"
+        assert "password authentication failed for user \"master\"" in refused["last_failure"]["message"]
+        assert env_digest(live) == env_before, "a failed re-roll never changes the running release's env file"
+        assert sh(WEB, "ls -A /etc/launchpad/releases | grep -c attempt || true") == "0"
+        started = time.monotonic()
+        write_json(master_file, {"username": "master", "password": master_pw})
+        poke()
+        back = wait_for("the fixed master applied", lambda st: st.get("slot") != second["slot"] and not st.get("last_failure"))
+        timings["app password after a refused try"] = time.monotonic() - started
+        assert f"postgresql://{ROLE}_a:" in sh(WEB, f"cat /etc/launchpad/releases/{live}.env")
+        wait_for("the old login closed", lambda st: psql(f"SELECT rolcanlogin FROM pg_roles WHERE rolname = '{ROLE}_b'") == "f", 30)
+
+        # 4. The app credential gone: the next release is refused loudly; the live one serves on.
+        sh(WEB, f"rm {app_file}")
+        third = status()
+        machine.run(WEB, ["/usr/local/sbin/launchpad-agent", "deploy", live], check=False)
+        gone = status()
+        assert gone["live"] == live and gone["slot"] == back["slot"]
+        assert gone["last_failure"]["stage"] == "health", gone["last_failure"]
+        assert "app credential" in gone["last_failure"]["message"] and "is missing" in gone["last_failure"]["message"]
+        assert "refused instead of serving without DATABASE_URL" in gone["last_failure"]["message"]
+        assert third["slot"] == gone["slot"]
         time.sleep(3)
-    load.report("database credential rotation under load (broken try refused, then app -> app_b)")
+    summary = load.report("database rotations under load (master, app password x2 with a refused try, credential removed)")
+    print(summary, timings)
     assert load.ok() and not load.failed(), [(r.status, r.error, r.body[:200]) for r in load.failed()][:10]
     assert all(json.loads(r.body)["database"] == "ok" for r in load.ok()[-20:])
-
-    old = machine.run(WEB, ["python3", "-c", CONNECTS], check=False, input=old_url)
-    assert old.returncode != 0 and "password authentication failed" in old.stderr, "the old credential is dead"
-    fresh = machine.run(WEB, ["python3", "-c", CONNECTS], check=False, input=new_url)
-    assert fresh.returncode == 0, fresh.stderr
-    print(f"rotation: new credential serving {took:.1f} s after app.env changed")
+    assert psql(f"SELECT rolcanlogin FROM pg_roles WHERE rolname = '{ROLE}_a'") == "t", "the live login serves on"

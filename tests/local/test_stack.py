@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -89,10 +90,18 @@ def test_database_admits_the_web_machine_and_password_stays_out_of_user_data(boo
     password = db["spec"].files["/etc/launchpad/db-password"][0].decode()
     assert len(password) >= 24 and password not in web["spec"].user_data and password not in db["spec"].user_data
     assert {"allow": ("lp-t", "lp-t-db", 5432)} in booted
-    assert "host app app 10.213.0.6/32 scram-sha-256" in db["spec"].user_data
-    # The app gets the URL in a root-only file, which the agent merges into every release's environment.
-    [env] = [c for c in booted if "run" in c and "input" in c]
-    assert env["input"].startswith("DATABASE_URL=postgresql://app:") and "@10.213.0.10:5432/app" in env["input"]
+    assert "host app all 10.213.0.6/32 scram-sha-256" in db["spec"].user_data
+    # RDS's shape: the master's and the app role's credentials in root-only files (the secrets' shapes);
+    # the agent makes the app's role with the master (launchpad_agent/roles.py). No DATABASE_URL is written.
+    master, app = (json.loads(c["input"]) for c in booted if "run" in c and "input" in c)
+    assert master == {"username": "master", "password": password}
+    assert app == {"password": app["password"], "host": "10.213.0.10", "port": 5432, "dbname": "app"}
+    assert len(app["password"]) >= 24 and app["password"] != password
+    assert app["password"] not in web["spec"].user_data and app["password"] not in db["spec"].user_data
+    agent = json.loads(next(f["content"] for f in yaml.safe_load(web["spec"].user_data)["write_files"]
+                            if f["path"] == "/etc/launchpad/agent.json"))
+    assert agent["database"] == {"kind": "file", "master": "/etc/launchpad/database/master.json",
+                                 "app": "/etc/launchpad/database/app.json", "role": "app_app", "refresh_s": 15}
     assert [c["deploy"] for c in booted if "deploy" in c] == ["t"]
 
 
@@ -101,5 +110,5 @@ def test_the_password_from_pulumi_wins(booted: list[dict[str, Any]], monkeypatch
     stack.up(validate({"launchpad:database": {"enabled": True}}, "t"), progress=lambda _: None)
     _, db = specs(booted)
     assert db["spec"].files["/etc/launchpad/db-password"][0] == b"from-pulumi/random@1"
-    [env] = [c for c in booted if "run" in c and "input" in c]
-    assert "app:from-pulumi%2Frandom%401@" in env["input"]  # quoted: the URL parses back to the same password
+    master = json.loads(next(c["input"] for c in booted if "run" in c and "input" in c))
+    assert master["password"] == "from-pulumi/random@1"
