@@ -10,8 +10,9 @@ Under a steady request loop on /healthz (a database connection per request):
 1. the master is rotated (as RDS does every 7 days): nothing rolls, the app keeps serving;
 2. the app password changes: the agent sets it on the other login with the *new* master, rolls
    the live release again onto the idle slot (blue/green), then closes the old login;
-3. a change the master cannot apply (wrong master secret) is refused at stage health, the
-   running slot's env file untouched, and goes through once the master secret is right again;
+3. a change the master cannot apply (wrong master secret) is refused at stage health, and goes
+   through once the master secret is right again; a re-roll refused after writing its env file (a
+   broken DATABASE_URL in /etc/launchpad/app.env) leaves the serving release's env file untouched;
 4. the app credential removed: the next release is refused loudly; the live one serves on.
 """
 
@@ -126,6 +127,7 @@ def test_rotations_under_load_fail_no_request(stack: local_stack.StackStatus) ->
         assert refused["live"] == live and refused["slot"] == second["slot"]
         assert refused["last_failure"]["stage"] == "health"
         assert "password authentication failed for user \"master\"" in refused["last_failure"]["message"]
+        assert [h["status"] for h in refused["history"] if h["id"] == live] == ["live"], "still the live release"
         assert env_digest(live) == env_before, "a failed re-roll never changes the running release's env file"
         assert sh(WEB, "ls -A /etc/launchpad/releases | grep -c attempt || true") == "0"
         started = time.monotonic()
@@ -135,6 +137,21 @@ def test_rotations_under_load_fail_no_request(stack: local_stack.StackStatus) ->
         timings["app password after a refused try"] = time.monotonic() - started
         assert f"postgresql://{ROLE}_a:" in sh(WEB, f"cat /etc/launchpad/releases/{live}.env")
         wait_for("the old login closed", lambda st: psql(f"SELECT rolcanlogin FROM pg_roles WHERE rolname = '{ROLE}_b'") == "f", 30)
+
+        # 3b. A re-roll refused after its env file was written (a broken DATABASE_URL in app.env, which
+        # wins): the attempt's own file is dropped; the serving release's env file stays as it was.
+        env_before, fourth = env_digest(live), status()
+        sh(WEB, "umask 077 && printf 'DATABASE_URL=postgresql://nobody:wrong@%s:5432/app\\n' "
+                f"{stack.database_address} > /etc/launchpad/app.env")
+        broken = wait_for("the broken app.env refused", failed_after(fourth))
+        assert broken["last_failure"]["stage"] == "health" and broken["slot"] == fourth["slot"]
+        assert "password authentication failed" in broken["last_failure"]["message"], broken["last_failure"]
+        assert env_digest(live) == env_before, "the refused attempt's env file never replaces the serving one"
+        assert sh(WEB, "ls -A /etc/launchpad/releases | grep -c attempt || true") == "0"
+        # Gone again: app.env is as the live release had it, so nothing rolls; the live slot served throughout.
+        sh(WEB, "rm /etc/launchpad/app.env")
+        time.sleep(3)
+        assert status()["slot"] == fourth["slot"] and env_digest(live) == env_before
 
         # 4. The app credential gone: the next release is refused loudly; the live one serves on.
         sh(WEB, f"rm {app_file}")

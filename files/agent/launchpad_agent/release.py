@@ -122,8 +122,9 @@ def failed(host: Host, status: dict, rid: str, slot: str, fail: Failure, pointer
     if fail.stage in ("boot", "health", "switch"):
         subprocess.run(["systemctl", "stop", f"{host.app}@{slot}.socket", f"{host.app}@{slot}.service"], capture_output=True)
         standby.forget(slot)
-    status = record(status, {"id": rid, "at": now_iso(), "source_hash": None, "status": "failed",
-                             "took_s": round(time.monotonic() - started, 2)})
+    if rid != status.get("live"):  # a refused re-roll of the live release leaves it live in the history
+        status = record(status, {"id": rid, "at": now_iso(), "source_hash": None, "status": "failed",
+                                 "took_s": round(time.monotonic() - started, 2)})
     status["last_failure"] = {"id": rid, "stage": fail.stage, "exit": fail.exit, "message": str(fail), "tail": fail.tail,
                               "at": now_iso(), "pointer_at": (pointer or {}).get("at"),
                               "retry_after": time.time() + RETRY_S if fail.retry else None,
