@@ -103,7 +103,7 @@ def build(settings: Settings) -> None:
     delivery = DoReleaseDelivery(name, DoReleaseDeliveryArgs(
         store=store, host_id=host.id, address=host.public_ip, domain=settings.domain))
     gate.append(delivery)
-    host_tls.do_delivery(certificates, store, delivery.host_key, name)
+    host_tls.do_delivery(certificates, store, delivery.host_key, name, settings)
     if database is not None:
         # The agent waits for this object (retrying, stage fetch) before the first release with a
         # database, so no release ever starts without its DATABASE_URL.

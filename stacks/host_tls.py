@@ -85,10 +85,13 @@ def do_store(settings: Settings, agent: pulumi.Output[dict[str, Any]], release_b
     return pulumi.Output.all(agent, spec).apply(lambda v: {**v[0], "certificates": v[1]}), store
 
 
-def do_delivery(store: Any, release_store: Any, host_key: pulumi.Input[str], name: str) -> None:
-    """The certificate bucket's key, sealed to the droplet (after its enrollment)."""
+def do_delivery(store: Any, release_store: Any, host_key: pulumi.Input[str], name: str, settings: Settings | None = None) -> None:
+    """The certificate bucket's key (and with DNS-01 the `dnsToken`, read from Pulumi's config as a
+    secret: Settings hold only a mask), sealed to the droplet after its enrollment."""
     if store is None:
         return
     from components.digitalocean.certificate_delivery import DoCertificateDelivery, DoCertificateDeliveryArgs
 
-    DoCertificateDelivery(name, DoCertificateDeliveryArgs(store=release_store, certificates=store, host_key=host_key))
+    token = pulumi.Config("launchpad").require_secret("dnsToken") if settings is not None and settings.dns01 else None
+    DoCertificateDelivery(name, DoCertificateDeliveryArgs(store=release_store, certificates=store, host_key=host_key,
+                                                          dns_token=token))

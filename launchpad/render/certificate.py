@@ -33,7 +33,9 @@ STORE_IN_MACHINE = "/var/lib/launchpad/certificates"
 CONFIG = "/etc/launchpad/certificate.json"
 MIN_DAYS = 30
 """A stored certificate with fewer days left is renewed (certbot's own threshold)."""
-DO_CREDENTIALS = "/etc/launchpad/digitalocean-dns.ini"
+DO_CREDENTIALS = "/run/launchpad-agent/digitalocean-dns.ini"
+"""certbot-dns-digitalocean's credentials file: written from the sealed token just before certbot runs
+(`launchpad-agent certificate dns-credentials`), removed right after; tmpfs, root 0600."""
 
 
 def live_dir(domain: str) -> str:
@@ -48,7 +50,9 @@ def lineage_dir(domain: str) -> str:
 
 def challenge(settings: Settings) -> str:
     """How certbot proves control of the names: http (webroot), route53, digitalocean or hook (tests)."""
-    return DNS01_METHOD[settings.provider] if settings.dns01 else "http"
+    if not settings.dns01:
+        return "http"
+    return DNS01_METHOD.get(settings.provider, "digitalocean")
 
 
 def packages(settings: Settings) -> list[str]:
@@ -93,7 +97,7 @@ def host_files(settings: Settings, store: Mapping[str, Any] | None) -> list[Host
         HostFile(CONFIG, config(settings, store), "0600"),
         HostFile("/usr/local/sbin/launchpad-certificate", render_template(
             "certificate.sh.j2", app=app, domain=settings.domain, email=settings.email, acme_server=settings.acme_server,
-            challenge=kind), "0755"),
+            challenge=kind, do_credentials=DO_CREDENTIALS), "0755"),
         HostFile("/etc/systemd/system/launchpad-certificate.service", render_template("certificate.service.j2")),
         HostFile("/etc/systemd/system/launchpad-certificate.timer", render_template("certificate.timer.j2")),
         HostFile("/etc/systemd/system/launchpad-certificate-renew.timer", render_template("certificate-renew.timer.j2")),

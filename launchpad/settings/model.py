@@ -93,6 +93,7 @@ class Settings(_Model):
     email: str | None = Field(None, description="Contact for Let's Encrypt; with `domain` on a cloud provider, turns on HTTPS via certbot.")
     acme_server: str | None = Field(None, description="ACME directory for certificates. Default: Let's Encrypt. A staging or private ACME server (e.g. Pebble) is for tests, and allows HTTPS on the local target.")
     dns_zone: str | None = Field(None, description="The DNS zone holding `domain` (a Route 53 hosted zone on AWS, a domain whose DNS DigitalOcean hosts there; locally the zone of `dnsChallengeServer`). With one host: the stack manages the apex and `www` A records (pointing at the host's stable address) and the host gets its certificate by DNS-01 before it takes the address. With `hosts` > 1: the balancer's certificate is validated through it, and HTTPS is served. Unset: HTTP-01 for one host (a stored certificate is reused by a replacement), plain HTTP behind a balancer.")
+    dns_token: SecretStr | None = Field(None, description="DigitalOcean with `dnsZone`, one host: an API token for DNS-01 (a Pulumi secret: `pulumi config set --secret launchpad:dnsToken <token>`; make it a custom-scoped token with the domain read/create/update/delete scopes only). Sealed to each droplet's own key (never in user-data), so a droplet obtains its certificate before it takes the reserved IP. Unset: HTTP-01 once the address is there (a stored certificate is still reused).")
     dns_challenge_server: str | None = Field(None, description="Tests only, `local` provider: the management API of a DNS-01 challenge test server (Pebble's `pebble-challtestsrv`, `http://<ipv4>:<port>`) that the host's certbot sets its `_acme-challenge` TXT records through, in place of Route 53 / DigitalOcean DNS. Needs `dnsZone` and `acmeServer`.")
     app: AppSettings = Field(default_factory=lambda: AppSettings(), description="The app: `path`, `module`, `name`, `workers`, `threads`, `env`, `secrets`, `release`, `healthPath`, `static`, `writable`, `keepReleases`.")
     database: DatabaseSettings = Field(default_factory=lambda: DatabaseSettings(), description="PostgreSQL: `enabled`, `version`, `size`, `storageGb`, `backupRetentionDays`, `name`.")
@@ -155,7 +156,9 @@ class Settings(_Model):
         before it takes the address), not HTTP-01."""
         from launchpad.settings.tls import DNS01_METHOD  # noqa: PLC0415 - tls.py types against this module
 
-        return self.tls and bool(self.dns_zone) and self.provider in DNS01_METHOD
+        if not (self.tls and self.dns_zone):
+            return False
+        return self.provider in DNS01_METHOD or (self.provider == "digitalocean" and self.dns_token is not None)
 
     @property
     def host_dns(self) -> bool:

@@ -55,7 +55,7 @@ def take_secrets(ours: dict[str, Any], secret_keys: frozenset[str], secure_paths
     """Refuses secrets outside `app.secrets` and plain values inside it; masks encrypted values
     in place (`ours` is the raw config without namespace). `secure_paths`: from the stack file,
     when the program reads decrypted config (None: no stack file, trust the secret marking)."""
-    problems: list[Problem] = []
+    problems: list[Problem] = _take_top_secrets(ours, secret_keys, secure_paths, namespace)
     app = ours.get("app")
     from_file = secure_paths_in(ours)
     for path in from_file:
@@ -64,10 +64,10 @@ def take_secrets(ours: dict[str, Any], secret_keys: frozenset[str], secure_paths
                                           "the database password is generated and delivered out of band"))
             _drop_path(ours, path)  # reported once, not again as a type error
     for key in ours:
-        if f"{namespace}:{key}" in secret_keys and key != "app":
+        if f"{namespace}:{key}" in secret_keys and key not in ("app", *TOP_SECRETS):
             problems.append(Problem(key, "is a secret, but only app.secrets.<NAME> takes secrets"))
     if secure_paths is not None:
-        for path in sorted(secure_paths):
+        for path in sorted(secure_paths - set(TOP_SECRETS)):
             if not path.startswith("app.secrets.") or path.count(".") != 2:
                 problems.append(Problem(path, "is a secret, but only app.secrets.<NAME> takes secrets"))
     secrets = app.get("secrets") if isinstance(app, dict) else None
@@ -81,6 +81,25 @@ def take_secrets(ours: dict[str, Any], secret_keys: frozenset[str], secure_paths
         encrypted = (f"app.secrets.{name}" in secure_paths) if secure_paths is not None else app_secret
         if not encrypted:
             problems.append(Problem(f"app.secrets.{name}", f"is stored in plain text; set it with `{set_secret_hint(name)}`"))
+    return problems
+
+
+TOP_SECRETS = ("dnsToken",)
+"""Top-level keys that take a Pulumi secret (settings/tls.py: DigitalOcean's DNS-01 token)."""
+
+
+def _take_top_secrets(ours: dict[str, Any], secret_keys: frozenset[str], secure_paths: frozenset[str] | None,
+                      namespace: str) -> list[Problem]:
+    """A TOP_SECRETS key must be a secret; its value is masked (the stack reads it from Pulumi's config)."""
+    problems = []
+    for key in TOP_SECRETS:
+        if key not in ours:
+            continue
+        secret = (_is_secure(ours[key]) or f"{namespace}:{key}" in secret_keys
+                  or (secure_paths is not None and key in secure_paths))
+        if not secret:
+            problems.append(Problem(key, f"is stored in plain text; set it with `pulumi config set --secret {namespace}:{key} <value>`"))
+        ours[key] = MASKED
     return problems
 
 

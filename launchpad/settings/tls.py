@@ -20,9 +20,9 @@ if TYPE_CHECKING:
 
 DNS01_METHOD = {"aws": "route53", "local": "hook"}
 """How a host of each provider proves the names by DNS-01 (certbot's Route 53 plugin through the
-instance role; the test server's hook locally). DigitalOcean is absent: certbot's plugin there
-needs an API token on the droplet, which no sealed delivery carries yet, so a droplet keeps
-HTTP-01 (its zone still gets the managed records)."""
+instance role; the test server's hook locally). DigitalOcean has no instance identity: its
+certbot plugin needs an API token, `dnsToken`, sealed to the droplet; without one a droplet
+keeps HTTP-01 (its zone still gets the managed records)."""
 
 # Full match (no ^/$): http, an IPv4 address and a port, nothing else: the value reaches a
 # root script (the certbot DNS hook) and is only ever a test server's management API.
@@ -48,6 +48,13 @@ def check_host_tls(s: Settings) -> list[Problem]:
         if s.dns_zone is None:
             p.append(Problem("dnsChallengeServer", f"{server!r} is set but 'dnsZone' is not; the test server answers for the "
                                                    "zone holding 'domain': set dnsZone too"))
+    if s.dns_token is not None:
+        if s.provider != "digitalocean":
+            p.append(Problem("dnsToken", f"is for DigitalOcean droplets only (certbot's DigitalOcean DNS plugin); on {s.provider} "
+                                         "the host needs no token: remove the key"))
+        elif s.dns_zone is None or s.balanced or not s.tls:
+            p.append(Problem("dnsToken", "is set but unused: it serves DNS-01 for one droplet with domain, email and dnsZone; "
+                                         "set those (hosts: 1), or remove the key"))
     zone = s.dns_zone
     if zone is None or s.balanced or s.profile.platform is not None:
         return p

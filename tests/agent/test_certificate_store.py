@@ -180,3 +180,15 @@ def test_spaces_store_key_comes_sealed_to_this_host(monkeypatch: pytest.MonkeyPa
     body = seal(public_raw, b"{}", f"prod/hosts/{kid}".encode(), b"seed").encode()
     with pytest.raises(agent("rules").Failure):
         store._s3_credentials()
+
+
+def test_dns_credentials_file_from_the_sealed_token_is_root_only(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    out = tmp_path / "run" / "digitalocean.ini"
+    monkeypatch.setattr(certificate.Store, "sealed", lambda self: {"access_key_id": "k", "secret_access_key": "s", "dns_token": "dop_v1_t"})
+    cfg = {"store": {"kind": "s3", "sealed": {"credentials": "https://x/", "stack": "prod"}}}
+    assert certificate.dns_credentials(cfg, out) == 0
+    assert out.read_text() == "dns_digitalocean_token = dop_v1_t\n"
+    assert out.stat().st_mode & 0o777 == 0o600 and out.parent.stat().st_mode & 0o777 == 0o700
+    monkeypatch.setattr(certificate.Store, "sealed", lambda self: {"access_key_id": "k", "secret_access_key": "s"})
+    with pytest.raises(agent("rules").Failure, match="no DNS token"):
+        certificate.dns_credentials(cfg, out)

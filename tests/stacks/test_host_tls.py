@@ -181,3 +181,28 @@ def test_digitalocean_certificate_bucket_its_key_and_the_key_sealed_to_the_dropl
     assert config["store"]["kind"] == "s3" and config["store"]["url"] == f"s3://{certs.state['name']}/test/{DOMAIN}.json"
     assert config["store"]["sealed"]["credentials"].endswith("/test/hosts/") and config["store"]["sealed"]["stack"] == "test"
     assert SPACES_SECRET_KEY not in user_data and SPACES_ACCESS_KEY not in user_data
+
+
+def test_digitalocean_dns01_token_is_sealed_with_the_key_and_readiness_requires_https(run) -> None:
+    from pulumi_mocks import HOST_PRIVATE_KEY, HOST_PUBLIC_KEY
+
+    from launchpad.release.sealed import key_id, open_sealed
+
+    token = "dop_v1_mocktoken0123456789"
+    config = {**DO, **TLS, **ZONE, "launchpad:dnsToken": token}
+    settings = validate(config, "test", frozenset({"launchpad:dnsToken"}))
+    assert settings.dns01
+    program = run(lambda: do_stack.build(settings), stack="test", config=config, secret_keys=["launchpad:dnsToken"])
+    kid = key_id(base64.b64decode(HOST_PUBLIC_KEY))
+    sealed = next(o for o in program.of_type("digitalocean:index/spacesBucketObject:SpacesBucketObject")
+                  if o.name.endswith("-certificate-key"))
+    opened = json.loads(open_sealed(HOST_PRIVATE_KEY, sealed.inputs["content"], f"test/hosts/{kid}.certificates".encode()))
+    assert opened["dns_token"] == token
+    assert token not in sealed.inputs["content"]
+    user_data = program.one("digitalocean:index/droplet:Droplet").inputs["userData"]
+    assert token not in user_data
+    script = next(f["content"] for f in yaml.safe_load(user_data)["write_files"] if f["path"] == "/usr/local/sbin/launchpad-certificate")
+    assert "--dns-digitalocean --dns-digitalocean-credentials /run/launchpad-agent/digitalocean-dns.ini" in script
+    assert "python3-certbot-dns-digitalocean" in yaml.safe_load(user_data)["packages"]
+    args = readiness_args(program)
+    assert args[args.index("--tls") + 1] == "required"

@@ -154,9 +154,14 @@ class Store:
             conn.close()
 
     def _s3_credentials(self) -> dict[str, str]:
-        sealed = self.spec.get("sealed")
-        if not sealed:
+        if not self.spec.get("sealed"):
             return aws.credentials(self.spec["credentials_file"])
+        data = self.sealed()
+        return {"key": data["access_key_id"], "secret": data["secret_access_key"]}
+
+    def sealed(self) -> dict:
+        """What `pulumi up` sealed to this droplet for its certificate: the store's key (and the DNS token)."""
+        sealed = self.spec["sealed"]
         from launchpad_agent import sealed as sealing  # noqa: PLC0415 - DigitalOcean only (cryptography)
 
         try:
@@ -178,8 +183,8 @@ class Store:
         if resp.status != 200:
             raise Failure("certificate", f"the certificate store's key is not sealed for this host ({kid}) yet: "
                                          f"{url.geturl()} answered HTTP {resp.status}; `pulumi up` seals it once it enrolled the host")
-        data = json.loads(sealing.open_sealed(private_raw, body, f"{sealed['stack']}/hosts/{kid}.certificates".encode()))
-        return {"key": data["access_key_id"], "secret": data["secret_access_key"]}
+        data: dict = json.loads(sealing.open_sealed(private_raw, body, f"{sealed['stack']}/hosts/{kid}.certificates".encode()))
+        return data
 
     def _s3(self, method: str, data: bytes = b"") -> bytes | None:
         bucket, _, key = self.spec["url"].removeprefix("s3://").partition("/")
@@ -233,11 +238,24 @@ def sync(cfg: dict, now: float) -> int:
     return 0
 
 
+def dns_credentials(cfg: dict, out: Path) -> int:
+    """certbot-dns-digitalocean's credentials file from the DNS token sealed to this droplet (root 0600)."""
+    token = Store(cfg["store"]).sealed().get("dns_token") if cfg.get("store") and cfg["store"].get("sealed") else None
+    if not token:
+        raise Failure("certificate", "no DNS token was sealed for this droplet (launchpad:dnsToken)")
+    out.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _write_private(out, f"dns_digitalocean_token = {token}\n".encode())
+    return 0
+
+
 def main(argv: list[str]) -> int:
+    """`sync [--config PATH]` or `dns-credentials OUT [--config PATH]`."""
     import time  # noqa: PLC0415
 
     path = Path(argv[argv.index("--config") + 1]) if "--config" in argv else CONFIG
     try:
+        if argv[:1] == ["dns-credentials"] and len(argv) > 1:
+            return dns_credentials(json.loads(path.read_text()), Path(argv[1]))
         return sync(json.loads(path.read_text()), time.time())
     except (Failure, OSError, ValueError, KeyError) as err:
         print(f"launchpad-certificate: {err}", file=sys.stderr)

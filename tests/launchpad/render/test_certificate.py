@@ -34,6 +34,8 @@ def files(config: dict) -> dict[str, str]:
     (AWS_TLS, "http", "--webroot -w /var/www/letsencrypt", None),
     ({**AWS_TLS, "launchpad:dnsZone": "example.com"}, "route53", "--dns-route53", "python3-certbot-dns-route53"),
     ({**AWS_TLS, "launchpad:provider": "digitalocean", "launchpad:dnsZone": "example.com"}, "http", "--webroot", None),
+    ({**AWS_TLS, "launchpad:provider": "digitalocean", "launchpad:dnsZone": "example.com", "launchpad:dnsToken": {"secure": "v1:x"}},
+     "digitalocean", "--dns-digitalocean-credentials /run/launchpad-agent/digitalocean-dns.ini", "python3-certbot-dns-digitalocean"),
     ({**LOCAL_DNS, "launchpad:dnsChallengeServer": "http://10.213.0.1:8055"}, "hook",
      "--manual-auth-hook '/usr/local/sbin/launchpad-dns-challenge set'", None),
 ])

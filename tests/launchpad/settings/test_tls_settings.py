@@ -69,3 +69,34 @@ def test_refusals(config: dict, message: str) -> None:
 def test_a_trailing_newline_is_not_a_challenge_server() -> None:
     assert "dnsChallengeServer" in problems({**LOCAL_TLS, "launchpad:dnsZone": "rocket.test",
                                               "launchpad:dnsChallengeServer": "http://10.213.0.1:8055\n"})
+
+
+DO_DNS = {"launchpad:provider": "digitalocean", **TLS, "launchpad:dnsZone": "example.com", "launchpad:dnsToken": "dop_v1_x"}
+SECRET = frozenset({"launchpad:dnsToken"})
+
+
+def test_digitalocean_dns01_with_a_secret_token_which_settings_only_mask() -> None:
+    s = validate(DO_DNS, "t", SECRET)
+    assert s.dns01 and s.dns_token is not None and s.dns_token.get_secret_value() == "**********"
+
+
+def test_a_plain_dns_token_is_refused_with_the_command_that_stores_it_encrypted() -> None:
+    assert ("launchpad:dnsToken: is stored in plain text; set it with `pulumi config set --secret launchpad:dnsToken <value>`"
+            in problems(DO_DNS))
+
+
+def test_an_encrypted_dns_token_in_the_stack_file_is_accepted() -> None:
+    s = validate({**DO_DNS, "launchpad:dnsToken": {"secure": "v1:abc"}}, "t")
+    assert s.dns01
+
+
+@pytest.mark.parametrize("config, message", [
+    ({**DO_DNS, "launchpad:provider": "aws"},
+     "launchpad:dnsToken: is for DigitalOcean droplets only (certbot's DigitalOcean DNS plugin); on aws the host needs no token"),
+    ({k: v for k, v in DO_DNS.items() if k != "launchpad:dnsZone"},
+     "launchpad:dnsToken: is set but unused: it serves DNS-01 for one droplet with domain, email and dnsZone"),
+])
+def test_dns_token_refusals(config: dict, message: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        validate(config, "t", SECRET)
+    assert message in str(err.value)
