@@ -123,11 +123,18 @@ def _default_agent(settings: Settings) -> dict[str, Any]:
                                      host_id="hostname" if settings.balanced else None)
 
 
+METADATA_NOBODY = ("digitalocean",)
+"""Providers whose own agent needs the instance metadata service as `nobody` besides root
+(files/nftables.conf.j2): DigitalOcean's monitoring agent (do-agent, the droplet's `monitoring`)
+reads its droplet id and auth token there as nobody (65534, fixed in Debian)."""
+
+
 def render_firewall(settings: Settings, balancer_cidrs: Sequence[str] = ()) -> str:
     from launchpad.render import access  # noqa: PLC0415 - access builds on this module's HostFile
 
     return render_template("nftables.conf.j2", admin_cidrs=[*settings.admin_cidrs, *access.ssh_sources(settings.provider)],
-                           tls=settings.tls, web_sources=balanced.web_sources(settings, balancer_cidrs))
+                           tls=settings.tls, web_sources=balanced.web_sources(settings, balancer_cidrs),
+                           metadata_nobody=settings.provider in METADATA_NOBODY)
 
 
 def _packages(settings: Settings, database: DatabaseLink | None, agent: Mapping[str, Any]) -> list[str]:
