@@ -93,7 +93,18 @@ def find_secrets(text: str) -> list[SecretFinding]:
 _ARN = re.compile(r"\barn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(?:\d{12})?:[A-Za-z0-9_/+=.@!:-]+")
 
 
+# The one credential user-data carries by design: DigitalOcean's enrollment key (agent.json,
+# secrets.enrollment; components/digitalocean/enroll_bucket.py). It may only read and write the
+# stack's enrollment bucket, which holds public keys under a MAC, and it is no more secret than the
+# enrollment value beside it: whoever reads user-data (the account, the state, root on a droplet of
+# the stack) holds everything a droplet is sealed anyway. Only a line that is exactly that JSON
+# member passes; the same value anywhere else is still a finding.
+_ENROLLMENT_KEY = re.compile(r'\s*"enrollment_key_(?:id|secret)": "[A-Za-z0-9/+=_-]*",?\s*')
+
+
 def _secret_in_line(line: str) -> str | None:
+    if _ENROLLMENT_KEY.fullmatch(line):
+        return None
     line = _ARN.sub("<arn>", line)
     for pattern, what in _TOKEN_PATTERNS:
         if pattern.search(line):

@@ -59,8 +59,9 @@ def build(settings: Settings) -> None:
         secrets=pulumi.Output.secret(dict(release.secrets)), region=region))
     releases.export_store(pulumi.Output.concat("s3://", store.bucket_name, f"/{settings.stack}"), region, store.endpoint)
     # Reading the agent's key makes the droplet wait for the agent object its bootstrap fetches.
-    agent = pulumi.Output.all(store.bucket_name, store.enroll_hex, store.agent_key).apply(
-        lambda v: {**releases.do_agent(settings, v[0], store.endpoint, v[1]),
+    # The droplet announces its own key in the enrollment bucket (components/digitalocean/enroll_bucket.py).
+    agent = pulumi.Output.all(store.bucket_name, store.enroll_hex, store.agent_key, store.enrollment.agent_spec()).apply(
+        lambda v: {**releases.do_agent(settings, v[0], store.endpoint, v[1], v[3]),
                    # The agent expects DATABASE_URL and the sealed grants (database_delivery.py).
                    **({"database": database_agent.digitalocean()} if with_db else {})})
 
@@ -80,12 +81,11 @@ def build(settings: Settings) -> None:
             open, each droplet's host key as recorded at its boot (day-2 access, --host N)."""
             if settings.ssh_open:
                 pinned.append((host_name, droplet.public_ip, DoAccess(host_name, DoAccessArgs(
-                    address=droplet.public_ip, host_id=droplet.id, enroll_hex=store.enroll_hex, domain=settings.domain))))
+                    enrollment=store.enrollment, host_id=droplet.id))))
             if database is None:
                 return []
             return [DoDatabaseDelivery(host_name, DoDatabaseDeliveryArgs(
-                store=store, payload=database.sealed_payload, address=droplet.public_ip, host_id=droplet.id,
-                domain=settings.domain))]
+                store=store, payload=database.sealed_payload, host_id=droplet.id))]
 
         tags: list[pulumi.Input[str]] = [network.host_tag, *(t for t in common.do_tags(settings) if t != host_tag)]
         front, hosts = digitalocean_balanced.serve(settings, network, user_data, tags, keys.fingerprints, deliver, store)
@@ -100,8 +100,7 @@ def build(settings: Settings) -> None:
                                    ssh_key_fingerprints=keys.fingerprints)))
 
     gate: list[pulumi.Resource] = [host]
-    delivery = DoReleaseDelivery(name, DoReleaseDeliveryArgs(
-        store=store, host_id=host.id, address=host.public_ip, domain=settings.domain))
+    delivery = DoReleaseDelivery(name, DoReleaseDeliveryArgs(store=store, host_id=host.id))
     gate.append(delivery)
     host_tls.do_delivery(certificates, store, delivery.host_key, name, settings)
     if database is not None:
@@ -120,7 +119,6 @@ def build(settings: Settings) -> None:
     host_tls.do_dns(settings, address.ip)
     # Day-2 access (launchpad ssh/run/logs) when adminCidrs opens SSH: the host key the droplet
     # recorded at boot, checked under the enrollment MAC, pinned by the command.
-    access = (DoAccess(name, DoAccessArgs(address=host.public_ip, host_id=host.id, enroll_hex=store.enroll_hex,
-                                          domain=settings.domain)) if settings.ssh_open else None)
+    access = DoAccess(name, DoAccessArgs(enrollment=store.enrollment, host_id=host.id)) if settings.ssh_open else None
     common.export_outputs(settings, address.ip, database.private_host if database is not None else None,
                           access=access.access_output(ADMIN_USER, [("web", address.ip)]) if access is not None else None)

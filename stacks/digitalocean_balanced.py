@@ -66,9 +66,9 @@ def serve(settings: Settings, network: DoNetwork, user_data: pulumi.Input[str], 
         status = DoStatusBucket(settings.stack, DoStatusBucketArgs(region=region, release_bucket=store.bucket_name))
         sealed: list[pulumi.Resource] = []
         for i, host in enumerate(hosts):
+            # Enrolled through the enrollment bucket: the droplet's own address admits the web from the balancer only.
             delivery = DoReleaseDelivery(host_name(settings, i), DoReleaseDeliveryArgs(
-                store=store, host_id=host.id, address=host.public_ip, domain=settings.domain, status_key=status.write_key,
-                pointer=False))
+                store=store, host_id=host.id, status_key=status.write_key, pointer=False))
             sealed += delivery.objects
         release_id = store.args.manifest.id
         store_url = pulumi.Output.concat("s3://", store.bucket_name, f"/{settings.stack}")

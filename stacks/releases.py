@@ -43,8 +43,10 @@ def aws_agent(settings: Settings, bucket: str, secret_arn: str) -> dict[str, Any
         secrets={"kind": "aws-secretsmanager", "arn": secret_arn, "region": region}, **rolled)
 
 
-def do_agent(settings: Settings, bucket: str, endpoint: str, enroll_hex: str) -> dict[str, Any]:
-    """Behind a balancer the droplet follows its own pin (`host_id`: the droplet id, from the metadata
+def do_agent(settings: Settings, bucket: str, endpoint: str, enroll_hex: str,
+             enrollment: dict[str, str] | None = None) -> dict[str, Any]:
+    """`enrollment`: where and with which key the droplet announces its own key (DoEnrollBucket.agent_spec).
+    Behind a balancer the droplet follows its own pin (`host_id`: the droplet id, from the metadata
     service) and publishes its status for the roll in the status bucket, `<release bucket>-status`
     (components/digitalocean/status_bucket.py), with the write key sealed to it."""
     region = settings.resolved_region
@@ -54,7 +56,8 @@ def do_agent(settings: Settings, bucket: str, endpoint: str, enroll_hex: str) ->
         settings.app.unix_name, f"s3://{bucket}/{settings.stack}", health_host=health_host(settings),
         keep=settings.app.keep_releases, region=region, endpoint=endpoint,
         secrets={"kind": "spaces-sealed", "enroll": enroll_hex,
-                 "credentials": f"https://{bucket}.{region}.digitaloceanspaces.com/{settings.stack}/hosts/"}, **rolled)
+                 "credentials": f"https://{bucket}.{region}.digitaloceanspaces.com/{settings.stack}/hosts/",
+                 **({"enrollment": dict(enrollment)} if enrollment else {})}, **rolled)
 
 
 def export_store(url: pulumi.Input[str], region: str, endpoint: str | None = None) -> None:

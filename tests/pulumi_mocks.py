@@ -42,6 +42,10 @@ DEPLOY_PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nmock\n-----END OPENSS
 SPACES_ACCESS_KEY = "DO00MOCKSPACESREADKEY"
 SPACES_SECRET_KEY = "mock-spaces-secret-Xq7v"
 """What the mocked SpacesKey answers: tests look for it where it must not be (user-data)."""
+ENROLL_SPACES_ACCESS_KEY = "DO00ENROLLMOCKKEY123"
+ENROLL_SPACES_SECRET_KEY = "q8Yl2nR6vB0xK3mT9wZ4cH7jF1sD5aG8eU2iO6pL0yN"
+"""What the enrollment bucket's key answers (components/digitalocean/enroll_bucket.py): it is in user-data,
+by design, as real-looking values (a Spaces key id's shape) so the user-data secret policy sees what it would."""
 ENROLL_HEX = "e7" * 32
 HOST_PRIVATE_KEY = bytes(range(1, 33))
 """A fixed X25519 private key for the mocked droplet; HOST_PUBLIC_KEY is its public half (base64)."""
@@ -139,7 +143,10 @@ class LaunchpadMocks(pulumi.runtime.Mocks):
         resource_id = f"{args.name}-id"
         if args.typ == "digitalocean:index/droplet:Droplet":
             resource_id = str(4242 + len(args.name))  # droplet ids are integers
-        return resource_id, {**args.inputs, **_computed(args.typ, args.name, args.inputs)}
+        computed = _computed(args.typ, args.name, args.inputs)
+        if args.typ == "digitalocean:index/spacesKey:SpacesKey" and args.name.endswith("-enroll-write"):
+            computed = {"accessKey": ENROLL_SPACES_ACCESS_KEY, "secretKey": ENROLL_SPACES_SECRET_KEY}
+        return resource_id, {**args.inputs, **computed}
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         self.calls.append((args.token, dict(args.args)))

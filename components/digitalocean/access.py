@@ -2,10 +2,11 @@
 
 Creates:
 - command.local.Command `{name}-host-key`, run where `pulumi up` runs, once per droplet:
-  `python -m launchpad.ops.host_key` fetches the SSH host key the droplet recorded at its
-  first boot and announced with an HMAC keyed by the stack's enrollment value (the same
-  announcement the release delivery enrolls), and checks that MAC. No private key travels:
-  sshd keeps the key it made on the droplet.
+  `python -m launchpad.ops.host_key` reads the SSH host key the droplet recorded at its
+  first boot and announced, in the stack's enrollment bucket, under an HMAC keyed by the
+  stack's enrollment value that also binds the droplet id (the same announcement the release
+  delivery enrolls, components/digitalocean/enroll_bucket.py), and checks it. No private key
+  travels (sshd keeps the key it made on the droplet), and no connection goes into the droplet.
 
 `host_public_key` goes into the `access` output, from which `launchpad ssh/run/logs/...`
 writes the only known_hosts line it trusts (launchpad/ops/targets.py, SshTarget). The
@@ -14,34 +15,20 @@ firewall rule admitting port 22 from `adminCidrs` only is DoNetwork's.
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_command as command
 
-from components.readiness import python_command
+from components.digitalocean.enroll_bucket import DoEnrollBucket
 from launchpad.ops import access as access_record
-from launchpad.release.enroll import ENROLL_ENV
-from launchpad.settings import PROJECT_ROOT
-
-
-def host_key_command(address: str, domain: str | None, timeout: int = 900) -> str:
-    argv = [python_command(), "-m", "launchpad.ops.host_key", f"http://{address}", "--timeout", str(timeout)]
-    if domain:
-        argv += ["--host", domain]
-    return shlex.join(argv)
 
 
 @dataclass
 class DoAccessArgs:
-    address: pulumi.Input[str]
-    """The droplet's own public address (it answers there before the reserved IP moves)."""
+    enrollment: DoEnrollBucket
+    """The stack's enrollment bucket (DoReleaseStore.enrollment), where the droplet announces its keys."""
     host_id: pulumi.Input[str]
-    """A new droplet records a new key: the check runs again."""
-    enroll_hex: pulumi.Input[str]
-    """The stack's enrollment value (components/digitalocean/release_store.py), a secret."""
-    domain: str | None = None
+    """The droplet's id; a new droplet records a new key: the check runs again."""
 
 
 class DoAccess(pulumi.ComponentResource):
@@ -52,12 +39,7 @@ class DoAccess(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: DoAccessArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("launchpad:access:DoAccess", name, None, opts)
-        check = command.local.Command(
-            f"{name}-host-key",
-            create=pulumi.Output.from_input(args.address).apply(lambda a: host_key_command(a, args.domain)),
-            dir=str(PROJECT_ROOT), environment={ENROLL_ENV: pulumi.Output.secret(args.enroll_hex)},
-            triggers=[args.host_id], opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["stderr"]))
-        self.host_public_key = check.stdout.apply(lambda out: (out or "").strip())
+        self.host_public_key = args.enrollment.enroll(f"{name}-host-key", args.host_id, self, module="launchpad.ops.host_key")
         self.register_outputs({"host_public_key": self.host_public_key})
 
     def access_output(self, admin_user: str, hosts: list[tuple[str, pulumi.Input[str]]]) -> pulumi.Output[dict]:

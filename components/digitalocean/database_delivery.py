@@ -3,7 +3,8 @@
 DoDatabase.sealed_payload (the app's URL and the cluster admin's) is sealed, exactly as the
 release secrets are (launchpad/release/sealed.py), to the key the droplet enrolled with
 (DoReleaseDelivery.host_key, or, for a droplet behind the balancer, enrolled here the same way:
-its host key fetched from its own address and checked with the stack's enrollment MAC), and
+its announcement read from the stack's enrollment bucket and checked with the stack's enrollment
+MAC and the droplet's id, components/digitalocean/enroll_bucket.py), and
 stored private in the stack's release bucket. The host's
 agent opens it, grants the app's user CREATE in its database with the admin URL, and hands
 the app its URL (files/agent/launchpad_agent/database.py); a droplet with another key
@@ -16,7 +17,8 @@ no `adminCidrs` needed to deploy (it opens SSH for `launchpad ssh` and day-2 onl
 
 Creates:
 - without `host_key`: command.local.Command `{name}-enroll-database` (`python -m
-  launchpad.release.enroll http://<address>`), once per droplet: the droplet's public key;
+  launchpad.release.enroll <enrollment store> <droplet id>`), once per droplet: the droplet's
+  public key, with no connection into the droplet;
 - digitalocean.SpacesBucketObject `<stack>/database/<key_id>.sealed` (private), aad
   `<stack>/database/<key_id>`; deterministic for unchanged values (the store's seal seed),
   so an unchanged database shows no diff; a rotated password or a new droplet re-seals.
@@ -30,13 +32,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_command as command
 import pulumi_digitalocean as digitalocean
 
-from components.digitalocean.release_store import DoReleaseStore, enroll_command
-from launchpad.release.enroll import ENROLL_ENV
+from components.digitalocean.release_store import DoReleaseStore
 from launchpad.release.sealed import key_id, seal
-from launchpad.settings import PROJECT_ROOT
 
 
 def sealed_database(public_b64: str, payload: Mapping[str, str], stack: str, seed: str) -> tuple[str, str]:
@@ -55,11 +54,9 @@ class DoDatabaseDeliveryArgs:
     """DoDatabase.sealed_payload."""
     host_key: pulumi.Input[str] | None = None
     """The droplet's enrolled X25519 public key, base64 (DoReleaseDelivery.host_key); None: enroll here."""
-    address: pulumi.Input[str] | None = None
-    """Without host_key: the droplet's own address, where it announces its key."""
     host_id: pulumi.Input[str] | None = None
-    """Without host_key: the droplet's id (a new droplet enrolls again)."""
-    domain: str | None = None
+    """Without host_key: the droplet's id, whose announcement in the enrollment bucket is read
+    (a new droplet enrolls again)."""
 
 
 class DoDatabaseDelivery(pulumi.ComponentResource):
@@ -70,17 +67,13 @@ class DoDatabaseDelivery(pulumi.ComponentResource):
     def __init__(self, name: str, args: DoDatabaseDeliveryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("launchpad:databases:DoDatabaseDelivery", name, None, opts)
         host_key = args.host_key
-        if host_key is None and (args.address is None or args.host_id is None):
-            raise ValueError(f"{name}: DoDatabaseDeliveryArgs.host_key is None and address/host_id are "
-                             f"{args.address!r}/{args.host_id!r}; give the enrolled key, or the droplet's address and id")
+        if host_key is None and args.host_id is None:
+            raise ValueError(f"{name}: DoDatabaseDeliveryArgs.host_key and host_id are both None; "
+                             "give the enrolled key, or the droplet's id")
         store, stack = args.store, args.store.args.stack
         if host_key is None:
-            enroll = command.local.Command(
-                f"{name}-enroll-database",
-                create=pulumi.Output.from_input(args.address).apply(lambda a: enroll_command(str(a), args.domain)),
-                dir=str(PROJECT_ROOT), environment={ENROLL_ENV: store.enroll_hex}, triggers=[args.host_id],
-                opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["stderr"]))
-            host_key = enroll.stdout.apply(lambda out: (out or "").strip())
+            assert args.host_id is not None  # checked above
+            host_key = store.enrollment.enroll(f"{name}-enroll-database", args.host_id, self)
         sealed = pulumi.Output.all(host_key, args.payload, store.seal_seed).apply(
             lambda v: sealed_database(v[0], v[1], stack, v[2]))
         self.object = digitalocean.SpacesBucketObject(

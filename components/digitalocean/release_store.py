@@ -12,14 +12,17 @@ DoReleaseStore (before the droplet) creates:
 - random.RandomId `enroll` (the HMAC key the droplet's key announcement is checked with; it
   goes in user-data and authorises nothing) and random.RandomPassword `seal-seed` (makes
   sealing deterministic, so unchanged secrets show no diff); both secret in Pulumi's state;
+- DoEnrollBucket (components/digitalocean/enroll_bucket.py): the private bucket
+  `<release bucket>-enroll` each droplet announces its key in, with a key scoped to it;
 - under `<stack>/`: the artifact and the manifest (digitalocean.SpacesBucketObject, private,
   kept in the bucket when replaced, for rollback), and the release agent `agent/<sha256>.pyz`,
   public-read (open code; the droplet fetches it before it has any key, and runs it only if its
   sha256 is the one pinned in user-data; inline it would fill most of the 64 KiB user-data).
 
 DoReleaseDelivery (after the droplet) creates:
-- command.local.Command `enroll`: fetches the droplet's public key from its own address and
-  checks its MAC (launchpad/release/enroll.py); runs again only for a new droplet;
+- command.local.Command `enroll`: waits for the droplet's announcement in the enrollment bucket
+  and checks its MAC and droplet id (launchpad/release/enroll.py); runs again only for a new
+  droplet; no connection into the droplet, so it works behind a balancer too;
 - `<stack>/hosts/<key_id>.sealed` (public-read: ciphertext only): the read-only Spaces key,
   sealed to the droplet; `<stack>/secrets/<version>.<key_id>.sealed` (private): app.secrets;
 - the pointer `<stack>/releases/desired.json`, once artifact, manifest and secrets are there
@@ -32,21 +35,17 @@ from __future__ import annotations
 import base64
 import json
 import re
-import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_command as command
 import pulumi_digitalocean as digitalocean
 import pulumi_random as random
 
-from components.readiness import python_command
+from components.digitalocean.enroll_bucket import DoEnrollBucket, DoEnrollBucketArgs
 from components.release import ReleaseArgs, manifest_json, pointer_json, released_at
-from launchpad.release.enroll import ENROLL_ENV
 from launchpad.release.sealed import key_id, seal
 from launchpad.render import release_host
-from launchpad.settings import PROJECT_ROOT
 
 NONCURRENT_DAYS = 30
 
@@ -73,6 +72,7 @@ class DoReleaseStore(pulumi.ComponentResource):
     read_key: digitalocean.SpacesKey
     enroll_hex: pulumi.Output[str]
     seal_seed: pulumi.Output[str]
+    enrollment: DoEnrollBucket
     objects: list[pulumi.Resource]
     agent_key: pulumi.Output[str]
 
@@ -97,6 +97,8 @@ class DoReleaseStore(pulumi.ComponentResource):
                                  opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["hex", "b64Std", "b64Url", "dec"]))
         self.enroll_hex = pulumi.Output.secret(enroll.hex)
         self.seal_seed = random.RandomPassword(f"{name}-seal-seed", length=48, special=False, opts=child).result
+        self.enrollment = DoEnrollBucket(name, DoEnrollBucketArgs(
+            stack=args.stack, region=args.region, release_bucket=self.bucket.name, enroll_hex=self.enroll_hex), opts=child)
 
         at = released_at(name, args.manifest.id, self)
         self.released_at = at
@@ -120,13 +122,6 @@ class DoReleaseStore(pulumi.ComponentResource):
         self.register_outputs({"bucket_name": self.bucket_name, "endpoint": self.endpoint, "agent_key": self.agent_key})
 
 
-def enroll_command(address: str, domain: str | None, timeout: int = 900) -> str:
-    argv = [python_command(), "-m", "launchpad.release.enroll", f"http://{address}", "--timeout", str(timeout)]
-    if domain:
-        argv += ["--host", domain]
-    return " ".join(shlex.quote(a) for a in argv)
-
-
 def _sealed_secrets(public_b64: str, values: Mapping[str, str], aad: str, seed: str) -> str:
     plaintext = json.dumps(dict(sorted(values.items())), sort_keys=True).encode()
     return seal(base64.b64decode(public_b64), plaintext, aad.encode(), seed.encode())
@@ -136,9 +131,7 @@ def _sealed_secrets(public_b64: str, values: Mapping[str, str], aad: str, seed: 
 class DoReleaseDeliveryArgs:
     store: DoReleaseStore
     host_id: pulumi.Input[str]
-    address: pulumi.Input[str]
-    """The droplet's own address (not the reserved IP)."""
-    domain: str | None = None
+    """The droplet's id: its enrollment is `<stack>/enroll/<id>.json` in the enrollment bucket."""
     after: Sequence[pulumi.Resource] = ()
     """What the first release must find on the droplet (the database URL, delivered over SSH):
     the pointer is written after these."""
@@ -161,11 +154,7 @@ class DoReleaseDelivery(pulumi.ComponentResource):
         super().__init__("launchpad:releases:DoReleaseDelivery", name, None, opts)
         store, rel = args.store, args.store.args
         prefix, region = rel.stack, rel.region
-        enroll = command.local.Command(
-            f"{name}-enroll", create=pulumi.Output.from_input(args.address).apply(lambda a: enroll_command(a, args.domain)),
-            dir=str(PROJECT_ROOT), environment={ENROLL_ENV: store.enroll_hex}, triggers=[args.host_id],
-            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["stderr"]))
-        self.host_key = enroll.stdout.apply(lambda out: (out or "").strip())
+        self.host_key = store.enrollment.enroll(f"{name}-enroll", args.host_id, self)
         key = self.host_key.apply(lambda b64: key_id(base64.b64decode(b64)))
 
         status = args.status_key

@@ -2,66 +2,29 @@
 
 DigitalOcean has no instance identity and user-data is no place for a private key. So the
 droplet keeps the host key sshd made at first boot, and its release agent announces the
-public half in `/.well-known/launchpad/host-key` (the document the release enrollment
-already serves) with `ssh_mac`, an HMAC keyed by the stack's enrollment value, which only
-the stack and that droplet know. `pulumi up` runs this module against the droplet's own
-address (components/digitalocean/access.py), so the `access` output carries a key that a
-machine on the path could not have swapped; `launchpad ssh/run/logs` then trust only it.
+public half in its enrollment document (files/agent/launchpad_agent/enroll.py), in the
+stack's enrollment bucket, under a MAC keyed by the stack's enrollment value that also binds
+the droplet id and its sealing key. `pulumi up` runs this module (components/digitalocean/access.py),
+so the `access` output carries a key no one without the stack's user-data could have swapped;
+`launchpad ssh/run/logs` then trust only it. No connection into the droplet: the document is
+read from the bucket (launchpad/release/enroll.py).
 
-    LAUNCHPAD_ENROLL=<hex> python -m launchpad.ops.host_key http://203.0.113.7 [--host example.com]
+    LAUNCHPAD_ENROLL=<hex> LAUNCHPAD_ENROLL_ACCESS_KEY_ID=... LAUNCHPAD_ENROLL_SECRET_ACCESS_KEY=... \\
+        python -m launchpad.ops.host_key s3://<bucket>-enroll/<stack>/enroll <droplet id> \\
+        --endpoint https://nyc3.digitaloceanspaces.com --region nyc3
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import sys
 from collections.abc import Sequence
 
-from launchpad.release.enroll import command, poll
-
-SSH_LABEL = b"launchpad-ssh-host-key:"
-"""Keeps this MAC apart from the sealing key's (same enrollment value, another message)."""
-
-
-class HostKeyError(ValueError):
-    """A host key announcement that does not check out."""
-
-
-class HostKeyMismatch(HostKeyError):
-    """The MAC is wrong: another machine, or a swapped key. Never retried."""
-
-
-def ssh_host_key_mac(enroll_hex: str, line: str) -> str:
-    return hmac.new(bytes.fromhex(enroll_hex), SSH_LABEL + line.encode(), hashlib.sha256).hexdigest()
-
-
-def verify_ssh_host_key(document: str | bytes, enroll_hex: str) -> str:
-    """`ssh-ed25519 AAAA...` from the droplet's announcement, once its MAC checks out."""
-    try:
-        data = json.loads(document)
-        line, mac = str(data["ssh_host_key"]), str(data["ssh_mac"])
-    except (ValueError, KeyError, TypeError) as err:
-        raise HostKeyError(f"host key document has no ssh_host_key/ssh_mac (yet): {err}") from None
-    parts = line.split()
-    if len(parts) != 2 or parts[0] != "ssh-ed25519":
-        raise HostKeyError(f"ssh_host_key {line[:40]!r} is not an ssh-ed25519 public key line")
-    if not hmac.compare_digest(mac, ssh_host_key_mac(enroll_hex, line)):
-        raise HostKeyMismatch("ssh_mac does not match this stack's enrollment value: not our droplet, "
-                           "or something on the path replaced the key")
-    return line
-
-
-def wait_for_ssh_host_key(base_url: str, host: str | None, enroll_hex: str, timeout: float, interval: float = 5.0) -> str:
-    # announced before sshd had a key: wait for the next one; a wrong MAC is refused at once
-    return poll(base_url, host, lambda body: verify_ssh_host_key(body, enroll_hex), timeout, interval,
-                what="SSH host key", retry_on=(HostKeyError,), refuse=(HostKeyMismatch,))
+from launchpad.release.enroll import command
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     return command(argv, prog="python -m launchpad.ops.host_key", doc=__doc__ or "", label="host key",
-                   wait=wait_for_ssh_host_key, errors=(HostKeyError,))
+                   need_ssh=True, out=lambda found: str(found.ssh_host_key))
 
 
 if __name__ == "__main__":

@@ -114,6 +114,10 @@ class S3Store:
         finally:
             conn.close()
 
+    def get(self, key: str) -> bytes | None:
+        """One object under the prefix; None when it is not there (404)."""
+        return self._get(key)
+
     def _get(self, key: str) -> bytes | None:
         status, body = self._call("GET", key)
         if status == 404:

@@ -73,10 +73,9 @@ def render_nginx_http(settings: Settings) -> str:
     return render_template("nginx-http.conf.j2", app=settings.app.unix_name, max_body="10m", rate_limit=settings.rate_limit, tls=settings.tls)
 
 
-def render_nginx_site(settings: Settings, cert_ready: bool = False, cert_dir: str | None = None, host_key: bool = False) -> str:
+def render_nginx_site(settings: Settings, cert_ready: bool = False, cert_dir: str | None = None) -> str:
     """The site. With TLS it comes in two states: before the certificate exists
-    (HTTP for challenges and health, redirects) and after (`cert_ready`). `host_key`:
-    serve the release agent's enrollment document (DigitalOcean)."""
+    (HTTP for challenges and health, redirects) and after (`cert_ready`)."""
     domain = settings.domain
     tls_settings = ""
     if settings.tls and domain:
@@ -84,7 +83,7 @@ def render_nginx_site(settings: Settings, cert_ready: bool = False, cert_dir: st
     return render_template(
         "nginx-site.conf.j2", stack=settings.stack, app=settings.app.unix_name, domain=domain,
         tls=settings.tls, cert_ready=cert_ready, tls_settings=tls_settings, rate_limit=settings.rate_limit,
-        host_key=host_key, balanced=settings.balanced, health_path=balanced.health_path(settings),
+        balanced=settings.balanced, health_path=balanced.health_path(settings),
         scheme="https" if settings.https else "http",
     )
 
@@ -117,7 +116,10 @@ def _default_agent(settings: Settings) -> dict[str, Any]:
         return release_host.agent_config(app, f"s3://{stack}-releases/{stack}", health_host=host, keep=keep, region=region,
                                          endpoint=f"https://{region}.digitaloceanspaces.com",
                                          secrets={"kind": "spaces-sealed", "enroll": "0" * 64,
-                                                  "credentials": f"https://{stack}-releases.{region}.digitaloceanspaces.com/{stack}/hosts/"})
+                                                  "credentials": f"https://{stack}-releases.{region}.digitaloceanspaces.com/{stack}/hosts/",
+                                                  "enrollment": {"store": f"s3://{stack}-releases-enroll/{stack}/enroll",
+                                                                 "enrollment_key_id": "<enrollment key>",
+                                                                 "enrollment_key_secret": "<enrollment key secret>"}})
     # Several local machines roll releases one by one through per-host pointers named by machine.
     return release_host.agent_config(app, release_host.LOCAL_STORE, health_host=host, keep=keep,
                                      host_id="hostname" if settings.balanced else None)
@@ -154,13 +156,12 @@ def host_files(settings: Settings, database: DatabaseLink | None = None,
     `balancer_cidrs`: with more than one host, the balancer's address range (render/balanced.py)."""
     app = settings.app.unix_name
     agent = agent or default_agent(settings)
-    host_key = (agent.get("secrets") or {}).get("kind") == "spaces-sealed"
     files = [
         HostFile("/etc/nginx/nginx.conf", render_template("nginx.conf.j2")),
         # Deferred: it includes the live release's file, which exists only once the bootstrap
         # runs; nginx's postinst (during the package install) must not read it before.
         HostFile("/etc/nginx/conf.d/launchpad.conf", render_nginx_http(settings), defer=True),
-        HostFile(f"/etc/nginx/sites-available/{app}", render_nginx_site(settings, host_key=host_key)),
+        HostFile(f"/etc/nginx/sites-available/{app}", render_nginx_site(settings)),
         HostFile("/etc/systemd/system/nginx.service.d/launchpad.conf", render_template("nginx-reload.conf.j2")),
         HostFile("/etc/nftables.conf", render_firewall(settings, balancer_cidrs), "0755"),
         HostFile("/etc/ssh/sshd_config.d/launchpad.conf", render_template("sshd.conf.j2", admin_user=ADMIN_USER)),
@@ -171,7 +172,7 @@ def host_files(settings: Settings, database: DatabaseLink | None = None,
         files.append(HostFile(balanced.CONF_PATH, balanced.nginx_balancer_conf(settings, cidrs)))
     if settings.tls and settings.domain:
         files += [
-            HostFile(f"/etc/nginx/sites-available/{app}.tls", render_nginx_site(settings, cert_ready=True, host_key=host_key)),
+            HostFile(f"/etc/nginx/sites-available/{app}.tls", render_nginx_site(settings, cert_ready=True)),
         ]
         # The certificate step: the stack's stored certificate, or certbot (render/certificate.py).
         files += certificate.host_files(settings, agent.get("certificates") or certificate.store_spec(settings))

@@ -85,6 +85,12 @@ def status_bucket_name(release_bucket: str) -> str:
     return f"{release_bucket}-status"
 
 
+def enroll_bucket_name(release_bucket: str) -> str:
+    """DigitalOcean: the bucket each droplet announces its own key in (agent.json's secrets.enrollment),
+    named after the release bucket (components/digitalocean/enroll_bucket.py)."""
+    return f"{release_bucket}-enroll"
+
+
 def agent_pyz() -> bytes:
     """The agent as one executable zip (python3 runs a zip's __main__.py): deterministic
     (sorted members, fixed timestamps), so its sha256 changes only with the agent's code."""

@@ -9,7 +9,8 @@ import pulumi
 
 from components.aws.access import AwsAccess, AwsAccessArgs
 from components.digitalocean.access import DoAccess, DoAccessArgs
-from pulumi_mocks import ACCOUNT, SSH_HOST_KEY
+from components.digitalocean.enroll_bucket import DoEnrollBucket, DoEnrollBucketArgs
+from pulumi_mocks import ACCOUNT, ENROLL_SPACES_ACCESS_KEY, ENROLL_SPACES_SECRET_KEY, SSH_HOST_KEY
 
 EICE = "aws:ec2transitgateway/instanceConnectEndpoint:InstanceConnectEndpoint"
 SG = "aws:ec2/securityGroup:SecurityGroup"
@@ -80,21 +81,27 @@ def test_every_aws_access_resource_is_tagged_and_parented(run) -> None:
         assert r.inputs["tags"]["launchpad:stack"] == "prod"
 
 
+def _enrollment() -> DoEnrollBucket:
+    return DoEnrollBucket("staging", DoEnrollBucketArgs(stack="staging", region="fra1", release_bucket="staging-releases",
+                                                        enroll_hex=pulumi.Output.secret("ab" * 32)))
+
+
 def _do(run):
     def program():
-        access = DoAccess("staging", DoAccessArgs(address=pulumi.Output.from_input("203.0.113.20"), host_id="4242",
-                                                  enroll_hex=pulumi.Output.secret("ab" * 32), domain="example.com"))
+        access = DoAccess("staging", DoAccessArgs(enrollment=_enrollment(), host_id="4242"))
         pulumi.export("public", access.host_public_key)
     return run(program)
 
 
-def test_do_host_key_is_recorded_from_the_droplet_under_the_enrollment_mac(run) -> None:
+def test_do_host_key_is_recorded_from_the_enrollment_bucket_under_the_enrollment_mac(run) -> None:
     program = _do(run)
     check = program.one("command:local:Command")
-    assert "-m launchpad.ops.host_key http://203.0.113.20" in check.inputs["create"]
-    assert "--host example.com" in check.inputs["create"]
-    assert check.inputs["environment"] == {"LAUNCHPAD_ENROLL": "ab" * 32}
-    assert "environment" in check.secret_inputs  # the enrollment value stays a secret
+    assert "-m launchpad.ops.host_key s3://staging-releases-enroll/staging/enroll 4242" in check.inputs["create"]
+    assert "http://" not in check.inputs["create"]  # no connection into the droplet
+    assert check.inputs["environment"] == {"LAUNCHPAD_ENROLL": "ab" * 32,
+                                           "LAUNCHPAD_ENROLL_ACCESS_KEY_ID": ENROLL_SPACES_ACCESS_KEY,
+                                           "LAUNCHPAD_ENROLL_SECRET_ACCESS_KEY": ENROLL_SPACES_SECRET_KEY}
+    assert "environment" in check.secret_inputs  # the enrollment value and key stay secrets
     assert check.inputs["triggers"] == ["4242"]  # a new droplet is checked again
     assert program.outputs["public"] == SSH_HOST_KEY
     assert not program.of_type("tls:index/privateKey:PrivateKey")  # no host private key made or sent anywhere
@@ -106,7 +113,7 @@ def test_access_outputs_have_the_shape_the_cli_reads(run) -> None:
     def program():
         aws_access = AwsAccess("prod", AwsAccessArgs(vpc_id="vpc-1", subnet_id="subnet-pub", stack="prod"))
         pulumi.export("aws", aws_access.access_output("eu-west-1", [("web", pulumi.Output.from_input("i-0abc"), "10.0.0.10")]))
-        do_access = DoAccess("staging", DoAccessArgs(address="203.0.113.20", host_id="4242", enroll_hex="ab" * 32))
+        do_access = DoAccess("staging", DoAccessArgs(enrollment=_enrollment(), host_id="4242"))
         pulumi.export("do", do_access.access_output("ops", [("web", pulumi.Output.from_input("198.51.100.20"))]))
     program = run(program)
     aws_record = parse("prod", {"access": program.outputs["aws"]})

@@ -109,3 +109,19 @@ def test_mime_multipart_parts_are_decoded_and_scanned() -> None:
         "MIME part 1 (text/cloud-config)", "MIME part 2 (text/x-shellscript)", "MIME part 3 (application/x-gzip)"]
     assert [[(f.line, f.what) for f in find_secrets(body)] for _, body in documents] == [
         [], [(2, "assigns a literal value to PGPASSWORD")], [(2, "contains credentials in a postgres:// URL")]]
+
+
+ENROLL_KEY_ID, ENROLL_SECRET = "DO00ENROLLMOCKKEY123", "q8Yl2nR6vB0xK3mT9wZ4cH7jF1sD5aG8eU2iO6pL0yN"
+
+
+def test_the_digitalocean_enrollment_key_passes_only_as_its_own_json_member() -> None:
+    """The one credential user-data carries by design (components/digitalocean/enroll_bucket.py): each
+    agent.json line that is exactly that member passes; the same values anywhere else are findings."""
+    allowed = f'      "enrollment_key_id": "{ENROLL_KEY_ID}",\n      "enrollment_key_secret": "{ENROLL_SECRET}"\n'
+    assert find_secrets(allowed) == []
+    elsewhere = (f'      "access_key_id": "{ENROLL_KEY_ID}",\n      "secret_access_key": "{ENROLL_SECRET}",\n'
+                 f'      "enrollment_key_secret": "{ENROLL_SECRET}", "token": "x9Kq2"\n'
+                 f'export enrollment_key_secret={ENROLL_SECRET}\n')
+    assert [(f.line, f.what) for f in find_secrets(elsewhere)] == [
+        (1, "contains a DigitalOcean Spaces access key"), (2, "assigns a literal value to secret_access_key"),
+        (3, "assigns a literal value to enrollment_key_secret"), (4, "assigns a literal value to enrollment_key_secret")]

@@ -7,8 +7,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
-from pulumi_mocks import DB_PASSWORD, DEPLOY_PRIVATE_KEY, DO_DB_PRIVATE_HOST, DROPLET_IP, RESERVED_IP, SSH_KEY, Program
+from pulumi_mocks import (
+    DB_PASSWORD, DEPLOY_PRIVATE_KEY, DO_DB_PRIVATE_HOST, DROPLET_IP, ENROLL_SPACES_ACCESS_KEY, ENROLL_SPACES_SECRET_KEY, RESERVED_IP,
+    SSH_KEY, Program,
+)
 from launchpad.settings import validate
 from stacks import digitalocean as do_stack
 
@@ -140,7 +144,7 @@ def test_without_database_no_cluster_no_deploy_key(run) -> None:
     assert not program.of_type("digitalocean:index/databaseCluster:DatabaseCluster")
     assert not program.of_type("tls:index/privateKey:PrivateKey")
     assert not program.of_type("command:remote:Command")
-    bucket = program.one("digitalocean:index/spacesBucket:SpacesBucket").state["name"]
+    bucket = next(b for b in program.of_type("digitalocean:index/spacesBucket:SpacesBucket") if b.name == "test-releases").state["name"]
     assert program.outputs == {"url": f"http://{RESERVED_IP}/", "public_ip": RESERVED_IP, "release_store": {
         "store": f"s3://{bucket}/test", "region": "fra1", "endpoint": "https://fra1.digitaloceanspaces.com"}}
 
@@ -185,7 +189,7 @@ def test_user_data_names_the_store_and_carries_no_app_or_secret(run, tmp_path: P
     program = run(lambda: do_stack.build(settings), stack="test")
     text = program.one(DROPLET).inputs["userData"]
     assert "MARKER-APP-BYTES" not in text and "s3cr3t-do-Zx1" not in text and "app.tar.gz" not in text
-    bucket = program.one("digitalocean:index/spacesBucket:SpacesBucket").state["name"]
+    bucket = next(b for b in program.of_type("digitalocean:index/spacesBucket:SpacesBucket") if b.name == "test-releases").state["name"]
     assert f"s3://{bucket}/test" in text and "spaces-sealed" in text
     assert "userData" in program.one(DROPLET).secret_inputs, "user-data holds the enrollment value: secret in state"
     assert find_secrets(text) == []
@@ -204,3 +208,22 @@ def test_an_app_change_changes_no_droplet_input(run, tmp_path: Path) -> None:
     assert first.one(DROPLET).inputs == second.one(DROPLET).inputs
     assert release_id(first) != release_id(second)
     assert readiness(first).inputs["triggers"][1] != readiness(second).inputs["triggers"][1]
+
+
+@pytest.mark.parametrize("config", [{}, DB, {**DB, **SSH}], ids=["plain", "database", "database + ssh"])
+def test_enrollment_needs_no_way_into_the_droplet(run, config: dict) -> None:
+    """Every command that learns a droplet's keys (sealing key, SSH host key) reads the stack's enrollment
+    bucket by droplet id (components/digitalocean/enroll_bucket.py); none is given the droplet's address."""
+    program = build(run, **config)
+    droplet = program.one(DROPLET)
+    enrolls = [c for c in program.of_type("command:local:Command")
+               if "launchpad.release.enroll" in c.inputs["create"] or "launchpad.ops.host_key" in c.inputs["create"]]
+    assert enrolls and all(f" s3://test-releases-a1b2c3d-enroll/test/enroll {droplet.id} " in c.inputs["create"] for c in enrolls)
+    assert not [c for c in enrolls if DROPLET_IP in c.inputs["create"] or "http://" in c.inputs["create"]]
+    agent = json.loads({f["path"]: f["content"] for f in yaml.safe_load(droplet.inputs["userData"])["write_files"]}
+                       ["/etc/launchpad/agent.json"])
+    assert agent["secrets"]["enrollment"] == {"store": "s3://test-releases-a1b2c3d-enroll/test/enroll",
+                                              "enrollment_key_id": ENROLL_SPACES_ACCESS_KEY,
+                                              "enrollment_key_secret": ENROLL_SPACES_SECRET_KEY}
+    # Nginx no longer serves the host-key document: nothing reads the droplet's port 80 for it.
+    assert "/.well-known/launchpad/host-key" not in droplet.inputs["userData"]

@@ -101,7 +101,8 @@ def test_releases_roll_droplet_by_droplet_through_the_rotation_tag(program: Prog
     # No pointer object: the roll writes the stack's pointer once every droplet serves the release.
     assert not [o for o in objects if o.inputs["key"] == "test/releases/desired.json"]
     sealed = [o for o in objects if o.inputs["key"].startswith("test/hosts/")]
-    assert len([c for c in program.of_type("command:local:Command") if "launchpad.release.enroll" in c.inputs["create"]]) >= 3
+    enrolls = [c for c in program.of_type("command:local:Command") if "launchpad.release.enroll" in c.inputs["create"]]
+    assert len(enrolls) >= 3
     assert sealed and all(program.depends_on(roll, o) for o in sealed)
     assert all(program.depends_on(roll, d) for d in droplets) and program.depends_on(roll, lb)
     assert program.outputs["rollout"]["rotation_tag"] == "launchpad-test-lb"
@@ -110,9 +111,24 @@ def test_releases_roll_droplet_by_droplet_through_the_rotation_tag(program: Prog
 def test_droplets_publish_their_status_to_a_bucket_of_its_own(program: Program) -> None:
     buckets = program.of_type("digitalocean:index/spacesBucket:SpacesBucket")
     [status] = [b for b in buckets if b.name.endswith("-status")]
-    [release] = [b for b in buckets if b is not status]
+    [release] = [b for b in buckets if b.name.endswith("-releases")]
     assert status.inputs["acl"] == "private" and status.inputs["name"] == f"{release.state.get('name', release.inputs.get('name'))}-status"
     [key] = [k for k in program.of_type("digitalocean:index/spacesKey:SpacesKey") if k.name.endswith("-status-write")]
     assert key.inputs["grants"] == [{"bucket": status.inputs["name"], "permission": "readwrite"}]
     text = program.of_type("digitalocean:index/droplet:Droplet")[0].inputs["userData"]
     assert '"host_id": "digitalocean"' in text and f'"status_store": "s3://{status.inputs["name"]}/test/status"' in text
+
+
+def test_each_droplet_enrolls_through_the_bucket_not_its_address(program: Program) -> None:
+    """Behind the balancer the droplets admit the web from it alone, so no deployer command may need a
+    droplet's address: each reads `<stack>/enroll/<droplet id>.json` from the enrollment bucket."""
+    droplets = program.of_type("digitalocean:index/droplet:Droplet")
+    enrolls = [c for c in program.of_type("command:local:Command")
+               if "launchpad.release.enroll" in c.inputs["create"] or "launchpad.ops.host_key" in c.inputs["create"]]
+    ids = {str(d.id) for d in droplets}
+    enrolled = {c.inputs["create"].split(" s3://", 1)[1].split()[1] for c in enrolls}
+    assert len(droplets) == 3 and enrolled == ids
+    assert not [c for c in enrolls if "http://" in c.inputs["create"] or DROPLET_IP in c.inputs["create"]]
+    for droplet in droplets:
+        assert '"enrollment_key_secret"' in droplet.inputs["userData"]
+        assert "/.well-known/launchpad/host-key" not in droplet.inputs["userData"]

@@ -1,10 +1,11 @@
 """DigitalOcean: the host's own key pair, and opening what the deployer sealed to it.
 
 A droplet has no cloud identity, so the agent makes an X25519 key pair on its first run
-and publishes the public half with an HMAC keyed by the stack's enrollment value
-(/var/lib/launchpad/host-key.json, served by nginx at /.well-known/launchpad/host-key);
-`pulumi up` checks the MAC and seals to that key the store's read-only Spaces key and the
-app's secrets. Scheme x25519-hkdf-sha256-aes256gcm, exactly as the deployer's
+and publishes the public half with an HMAC keyed by the stack's enrollment value: written
+to the stack's enrollment bucket (enroll.py; a copy stays in /var/lib/launchpad/host-key.json),
+where `pulumi up` reads it, checks the MAC and the droplet id, and seals to that key the
+store's read-only Spaces key and the app's secrets: no inbound connection is needed.
+Scheme x25519-hkdf-sha256-aes256gcm, exactly as the deployer's
 launchpad/release/sealed.py (the release contract). Needs python3-cryptography (Debian's,
 already there for cloud-init); imported only here, and the opened read key is cached in
 /run so the idle pass every 2 s neither downloads nor decrypts.
@@ -77,12 +78,13 @@ def ensure_host_key(enroll_hex: str) -> tuple[bytes, bytes]:
     if ssh:
         # The SSH host key, under the same enrollment MAC (its own label): `pulumi up` records it
         # and `launchpad ssh/run/logs` pin it (launchpad/ops/host_key.py), no trust on first use.
+        # The enrollment object (enroll.py) carries it under a MAC that also binds the droplet id.
         document["ssh_host_key"] = ssh
         document["ssh_mac"] = hmac.new(bytes.fromhex(enroll_hex), SSH_LABEL + ssh.encode(), hashlib.sha256).hexdigest()
     text = (json.dumps(document, sort_keys=True) + "\n").encode()
     if not HOST_KEY_JSON.is_file() or HOST_KEY_JSON.read_bytes() != text:
         _write(HOST_KEY_JSON, text, 0o644)
-        log(f"host key {document['key_id']} published for enrollment")
+        log(f"host key {document['key_id']} recorded in {HOST_KEY_JSON} (enroll.py announces it)")
     return private_raw, public_raw
 
 
@@ -124,6 +126,9 @@ def spaces_credentials(cfg: dict) -> dict[str, str] | None:
         pass
     sec = cfg["secrets"]
     private_raw, public_raw = ensure_host_key(sec["enroll"])
+    if sec.get("enrollment"):
+        from launchpad_agent import enroll  # noqa: PLC0415 (until enrolled, and once per boot)
+        enroll.publish(cfg, public_raw, ssh_host_key())
     kid = key_id(public_raw)
     url = urllib.parse.urlsplit(sec["credentials"].rstrip("/") + f"/{kid}.sealed")
     conn = http.client.HTTPSConnection(url.netloc, timeout=30)

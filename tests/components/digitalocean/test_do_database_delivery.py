@@ -78,21 +78,22 @@ def test_without_a_database_nothing_is_sealed_or_expected(run) -> None:
 
 
 def test_behind_the_balancer_each_droplet_enrolls_and_gets_its_own_sealed_object(run) -> None:
-    """Several droplets: each one's key fetched from its own address (the enrollment MAC checked),
-    the credentials sealed to it; no remote command, no deploy key, no SSH rule."""
+    """Several droplets: each one's key read from the enrollment bucket under its droplet id (the enrollment
+    MAC checked), never from its address; the credentials sealed to it; no remote command, no deploy key, no SSH rule."""
     program = build(run, **{"launchpad:hosts": 2})
     sealed = sorted(r.name for r in program.of_type("digitalocean:index/spacesBucketObject:SpacesBucketObject")
                     if r.name.endswith("-database"))
     assert sealed == ["test-0-database", "test-1-database"]
     enrolls = [c for c in program.of_type("command:local:Command") if c.name.endswith("-enroll-database")]
-    assert len(enrolls) == 2 and all("launchpad.release.enroll" in c.inputs["create"] for c in enrolls)
+    assert len(enrolls) == 2 and all("launchpad.release.enroll s3://" in c.inputs["create"] for c in enrolls)
+    assert not [c for c in enrolls if "http://" in c.inputs["create"]]
     assert not program.of_type("command:remote:Command") and not program.of_type("tls:index/privateKey:PrivateKey")
     for firewall in program.of_type("digitalocean:index/firewall:Firewall"):
         assert "22" not in {r.get("portRange") for r in firewall.inputs.get("inboundRules") or []}
 
 
-def test_without_a_key_or_an_address_it_says_what_to_give(run) -> None:
+def test_without_a_key_or_a_droplet_id_it_says_what_to_give(run) -> None:
     from components.digitalocean.database_delivery import DoDatabaseDelivery, DoDatabaseDeliveryArgs
 
-    with pytest.raises(ValueError, match="host_key is None and address/host_id are None/None; give the enrolled key"):
+    with pytest.raises(ValueError, match="host_key and host_id are both None; give the enrolled key, or the droplet's id"):
         DoDatabaseDelivery("x", DoDatabaseDeliveryArgs(store=None, payload={}))  # type: ignore[arg-type]

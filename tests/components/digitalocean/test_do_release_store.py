@@ -1,5 +1,7 @@
 """components/digitalocean/release_store.py under mocks: a private, versioned Spaces bucket, a read-only
-key scoped to it, secrets and that key sealed to the droplet's own key (never in plain text anywhere)."""
+key scoped to it, secrets and that key sealed to the droplet's own key (never in plain text anywhere), and
+the enrollment bucket the droplet announces that key in (components/digitalocean/enroll_bucket.py): read
+by `pulumi up` from the bucket with its scoped key, never from the droplet's address."""
 
 from __future__ import annotations
 
@@ -16,7 +18,10 @@ from components.digitalocean.release_store import (
 from launchpad.release.artifact import build
 from launchpad.release.manifest import Secrets, new_manifest, secrets_version
 from launchpad.release.sealed import key_id, open_sealed
-from pulumi_mocks import HOST_PRIVATE_KEY, HOST_PUBLIC_KEY, SPACES_ACCESS_KEY, SPACES_SECRET_KEY, Program
+from pulumi_mocks import (
+    ENROLL_HEX, ENROLL_SPACES_ACCESS_KEY, ENROLL_SPACES_SECRET_KEY, HOST_PRIVATE_KEY, HOST_PUBLIC_KEY, SPACES_ACCESS_KEY,
+    SPACES_SECRET_KEY, Program,
+)
 
 SECRET = "s3cr3t-value-Kq9"
 KEY_ID = key_id(base64.b64decode(HOST_PUBLIC_KEY))
@@ -35,7 +40,8 @@ def program_for(run, tmp_path: Path, code: str = "app = None\n") -> Program:
     def program() -> None:
         store = DoReleaseStore("staging", DoReleaseStoreArgs(stack="staging", artifact=art, manifest=manifest,
                                                              secrets=pulumi.Output.secret(values), region="fra1"))
-        DoReleaseDelivery("staging", DoReleaseDeliveryArgs(store=store, host_id="4242", address="203.0.113.20"))
+        DoReleaseDelivery("staging", DoReleaseDeliveryArgs(store=store, host_id="4242"))
+        pulumi.export("enrollment", store.enrollment.agent_spec())
 
     return run(program, stack="staging")
 
@@ -50,10 +56,35 @@ def objects(program: Program) -> dict[str, dict]:
 
 
 def test_bucket_private_versioned_and_the_key_reads_only_it(program: Program) -> None:
-    bucket = program.one("digitalocean:index/spacesBucket:SpacesBucket")
+    bucket = next(r for r in program.of_type("digitalocean:index/spacesBucket:SpacesBucket") if r.name == "staging-releases")
     assert bucket.inputs["acl"] == "private" and bucket.inputs["versioning"] == {"enabled": True}
-    key = program.one("digitalocean:index/spacesKey:SpacesKey")
+    key = next(r for r in program.of_type("digitalocean:index/spacesKey:SpacesKey") if r.name == "staging-releases-read")
     assert key.inputs["grants"] == [{"bucket": bucket.state["name"], "permission": "read"}]
+
+
+def test_enrollment_bucket_is_private_and_its_key_reaches_it_alone(program: Program) -> None:
+    buckets = {r.name: r for r in program.of_type("digitalocean:index/spacesBucket:SpacesBucket")}
+    assert set(buckets) == {"staging-releases", "staging-enroll"}
+    enroll_bucket = buckets["staging-enroll"]
+    assert enroll_bucket.inputs["name"] == f"{buckets['staging-releases'].state['name']}-enroll"
+    assert enroll_bucket.inputs["acl"] == "private" and enroll_bucket.inputs["forceDestroy"] is True
+    key = next(r for r in program.of_type("digitalocean:index/spacesKey:SpacesKey") if r.name == "staging-enroll-write")
+    assert key.inputs["grants"] == [{"bucket": enroll_bucket.state["name"], "permission": "readwrite"}]
+    assert program.outputs["enrollment"] == {"store": f"s3://{enroll_bucket.state['name']}/staging/enroll",
+                                             "enrollment_key_id": ENROLL_SPACES_ACCESS_KEY,
+                                             "enrollment_key_secret": ENROLL_SPACES_SECRET_KEY}
+
+
+def test_enrollment_reads_the_bucket_not_the_droplet(program: Program) -> None:
+    [enroll] = [r for r in program.of_type("command:local:Command") if r.name == "staging-enroll"]
+    create = enroll.inputs["create"]
+    assert " -m launchpad.release.enroll s3://staging-releases-a1b2c3d-enroll/staging/enroll 4242 " in create
+    assert "--endpoint https://fra1.digitaloceanspaces.com --region fra1" in create
+    assert "http://" not in create and "203.0.113" not in create  # no address of the droplet, no inbound path
+    env = enroll.inputs["environment"]
+    assert env == {"LAUNCHPAD_ENROLL": ENROLL_HEX, "LAUNCHPAD_ENROLL_ACCESS_KEY_ID": ENROLL_SPACES_ACCESS_KEY,
+                   "LAUNCHPAD_ENROLL_SECRET_ACCESS_KEY": ENROLL_SPACES_SECRET_KEY}
+    assert ENROLL_SPACES_SECRET_KEY not in create and ENROLL_HEX not in create
 
 
 def test_only_ciphertext_is_public(program: Program) -> None:
