@@ -3,9 +3,9 @@
 A droplet has no cloud identity to authorise it, and anything in user-data is readable by
 whoever can read the droplet's metadata or the account's API. So the droplet makes its own
 X25519 key pair on first boot and publishes the public half (with an HMAC proving it holds
-the stack's enrollment value, so an on-path attacker cannot swap in their own key); `pulumi
-up` fetches it from the droplet's address and seals the secrets (and the bucket read key)
-to it. Only that droplet's private key, root-only on its disk, opens them.
+the stack's enrollment value, so no one without the stack's user-data can swap in their own
+key) in the stack's enrollment bucket; `pulumi up` reads it there (launchpad/release/enroll.py)
+and seals the secrets (and the bucket read key) to it. Only that droplet's private key, root-only on its disk, opens them.
 
 Scheme `x25519-hkdf-sha256-aes256gcm` (the release contract in /work/plan.md):
 ECDH(ephemeral, host) -> HKDF-SHA256 (salt = ephemeral || host public, info = label + aad)
@@ -45,7 +45,8 @@ def host_key_mac(enroll_hex: str, public_raw: bytes) -> str:
 
 
 def verify_host_key(document: str | bytes, enroll_hex: str) -> bytes:
-    """The raw public key from the droplet's `/.well-known/launchpad/host-key`, once its MAC checks out."""
+    """The raw public key from the agent's host-key.json (`mac` over the key alone), once its MAC checks out.
+    Enrollment checks the enrollment document instead, whose MAC also binds the droplet id (enroll.py)."""
     try:
         data = json.loads(document)
         public_raw = base64.b64decode(data["public_key"], validate=True)
