@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import base64
-import os
-import secrets
+import random
 import uuid
 
 import pytest
@@ -100,9 +99,16 @@ def test_random_tokens_are_caught_almost_always(length: int) -> None:
 
 
 def test_real_generators_are_caught() -> None:
-    for token in [secrets.token_urlsafe(32) for _ in range(50)] + [base64.b64encode(os.urandom(30)).decode() for _ in range(50)]:
-        assert secret_value(token) is not None, token
-    assert all(secret_value(secrets.token_hex(24)) for _ in range(50))
+    """What `secrets.token_urlsafe(32)`, base64 of 30 random bytes and `token_hex(24)` produce, from a seeded
+    source: any random token may be an outlier (about 1 in 25,000 of these shapes is missed), so a test
+    drawing from os.urandom would fail now and then for no change at all."""
+    rng = random.Random(20261125)
+    raw = [rng.randbytes(32) for _ in range(500)]
+    tokens = [base64.urlsafe_b64encode(b).rstrip(b"=").decode() for b in raw]
+    tokens += [base64.b64encode(b[:30]).decode() for b in raw]
+    missed = [t for t in tokens if secret_value(t) is None]
+    assert not missed, missed
+    assert all(secret_value(b[:24].hex()) for b in raw)
 
 
 def test_entropy() -> None:
