@@ -50,3 +50,13 @@ def test_every_provider_fetches_the_agent_pinned_by_hash() -> None:
     local = {f.path: f for f in release_host.release_host_files("rocket", bootstrap.default_agent(validate({}, "test")))}
     assert release_host.AGENT not in local
     assert f"/var/lib/launchpad/store/agent/{release_host.agent_sha256()}.pyz" in local[release_host.BOOTSTRAP].content
+
+
+def test_before_the_first_release_nginx_sends_to_no_slot() -> None:
+    """The first release boots on slot a: if the placeholder upstream named slot a's socket, users
+    would reach that release before its health check passed (or before the switch refused it)."""
+    initial = {f.path: f.content for f in release_host.release_host_files("rocket", release_host.agent_config("rocket", "file:///var/lib/launchpad/store", health_host="localhost"))}
+    live = initial["/etc/nginx/launchpad/initial/rocket-live.conf"]
+    servers = [line.split()[1] for line in live.splitlines() if line.strip().startswith("server ")]
+    assert servers == ["unix:/run/rocket-none.sock"] * 2
+    assert not any(f"rocket-{slot}.sock" in live for slot in ("a", "b"))
