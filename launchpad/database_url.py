@@ -1,9 +1,10 @@
 """The one DATABASE_URL builder: every place that hands the app its database goes through here.
 
 User, password and database name are percent-quoted (a generated password may hold
-'@', ':' or '/'), so the URL always parses back to the same credentials. The host's
-own copy, files/secrets.py.j2, builds the same URL on an EC2 host from Secrets
-Manager; tests/launchpad/test_database_url.py checks the two agree.
+'@', ':' or '/'), so the URL always parses back to the same credentials. The release
+agent, which cannot import this package, has its own copy (files/agent/launchpad_agent/pg.py,
+`url`) for the URL it hands the app on the host; tests/launchpad/test_database_url.py
+checks the two agree.
 """
 
 from __future__ import annotations

@@ -91,9 +91,9 @@ def plan_for(settings: Settings) -> LocalPlan:
 
 
 def user_data_for(settings: Settings) -> str:
-    """The web machine's user-data: exactly what a cloud host of the stack gets, without a
-    database link (the local database's URL arrives as a root-only file, not in user-data)."""
-    return render_user_data(rehearsal(settings), None)
+    """The web machine's user-data: exactly what a cloud host of the stack gets (the local
+    database's credentials arrive as root-only files the agent reads, not in user-data)."""
+    return render_user_data(rehearsal(settings))
 
 
 def encode(user_data: str, plan: LocalPlan) -> str:

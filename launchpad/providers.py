@@ -98,9 +98,6 @@ class DatabaseProfile:
     versions: tuple[str, ...]
     size: SizeRule
     backup_retention: RetentionRule
-    secret_at_boot: bool = False
-    """The host reads the database password from the provider's secret store at boot
-    (AWS Secrets Manager, through its instance role), so user-data names the secret."""
 
 
 @dataclass(frozen=True)
@@ -187,7 +184,6 @@ AWS = ProviderProfile(
         size=SizeRule("db.t4g.micro", re.compile(r"db\.[a-z][a-z0-9-]*\.(micro|small|medium|large|\d*xlarge)"),
                       "an RDS instance class", "db.t4g.micro"),
         backup_retention=RetentionRule(1, 35, "{value!r} is out of range; RDS keeps 1 to 35 days"),
-        secret_at_boot=True,
     ),
     # EC2's 16 KiB counts the raw bytes, so Launchpad gzips the cloud-config.
     user_data=UserDataRule(16 * 1024, "EC2's 16 KiB user-data limit (after gzip)", gzip=True),

@@ -79,10 +79,10 @@ def build(settings: Settings) -> None:
         region = settings.resolved_region
         user_data = pulumi.Output.all(database.address, database.port, database.secret_arn, database.app_secret_arn,
                                       agent).apply(
-            lambda v: render_user_data(settings, None, {**v[4], "database": database_agent.aws(
+            lambda v: render_user_data(settings, {**v[4], "database": database_agent.aws(
                 master_arn=v[2], app_arn=v[3], region=region, host=v[0], port=int(v[1]), database=db.name)}))
     else:
-        user_data = agent.apply(lambda a: render_user_data(settings, None, a))
+        user_data = agent.apply(lambda a: render_user_data(settings, a))
     role = AwsHostRole(name, AwsHostRoleArgs(secret_arns=secret_arns, object_arns=[store.object_arn],
                                              status_arns=[store.status_arn] if settings.balanced else [], tags=tags), opts=opts)
     instance_profile: pulumi.Output[str] | None = role.instance_profile_name

@@ -69,7 +69,7 @@ def build(settings: Settings) -> None:
     agent, certificates = host_tls.do_store(settings, agent, store.bucket_name, region)
     # User-data carries nothing of the database (it arrives sealed, below), so the droplet
     # neither waits for nor is replaced by the cluster.
-    user_data = pulumi.Output.all(agent, cidrs).apply(lambda v: render_user_data(settings, None, v[0], balancer_cidrs=(v[1],) if v[1] else ()))
+    user_data = pulumi.Output.all(agent, cidrs).apply(lambda v: render_user_data(settings, v[0], balancer_cidrs=(v[1],) if v[1] else ()))
 
     if settings.balanced:
         from stacks import digitalocean_balanced

@@ -58,11 +58,11 @@ class Tree:
     """Extra nginx site variants (e.g. the TLS site before/after the certificate)."""
 
 
-def tree_of(label: str, settings, database=None) -> Tree:  # type: ignore[no-untyped-def]
+def tree_of(label: str, settings) -> Tree:  # type: ignore[no-untyped-def]
     from launchpad.render import bootstrap
 
-    files = bootstrap.host_files(settings, database)
-    user_data = bootstrap.render(settings, database).user_data
+    files = bootstrap.host_files(settings)
+    user_data = bootstrap.render(settings).user_data
     by_path = {f.path: f.content for f in files if not f.b64}
     sites = [c for p, c in by_path.items() if p.startswith("/etc/nginx/sites-available/")]
     return Tree(label, user_data, by_path, {f.path: f.mode for f in files}, sites)

@@ -57,7 +57,6 @@ ALLOWED: dict[str, Allowed] = {
     "gunicorn_spec": Allowed("Launchpad constant"),
     "admin_user": Allowed("Launchpad constant (ops)"),
     "pkg": Allowed("package names: Launchpad constants"),
-    "db_env_unit": Allowed("Launchpad constant unit name"),
     "f.path": Allowed("host paths: Launchpad constants and the validated app name", None, ("cloud-config.yaml.j2",)),
     "f.mode": Allowed("file modes: Launchpad constants", None, ("cloud-config.yaml.j2",)),
     "f.content": Allowed("base64 of the packed app (alphabet A-Za-z0-9+/=) in the b64 branch", None, ("cloud-config.yaml.j2",)),

@@ -1,5 +1,5 @@
 """Every systemd unit Launchpad writes is sandboxed: the app's units to `systemd-analyze security`
-exposure <= 2.0, the root helpers (certificate, secrets, release agent) to <= 5.0 (issue 13, #7)."""
+exposure <= 2.0, the root helpers (certificate, release agent) to <= 5.0 (issue 13, #7)."""
 
 from __future__ import annotations
 
@@ -13,13 +13,11 @@ import pytest
 from facts import fact
 from launchpad.render.templates import FILES, render_template
 
-VALUES = {"app": "rocket", "db_env_unit": "launchpad-secrets.service", "graceful_timeout": 30, "env": [], "module": "rocket:app",
-          "trusted_proxies": 1}
+VALUES = {"app": "rocket", "graceful_timeout": 30, "env": [], "module": "rocket:app", "trusted_proxies": 1}
 LIMITS = {
     "app.service.j2": 2.0,
     "app@.service.j2": 2.0,
     "certificate.service.j2": 5.0,
-    "secrets.service.j2": 5.0,
     "launchpad-agent.service.j2": 5.0,
 }
 

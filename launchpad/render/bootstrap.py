@@ -1,9 +1,11 @@
 """Renders the host's bootstrap: one #cloud-config for every provider.
 
-Pure functions of plain values (validated Settings and, with a database, a
-DatabaseLink whose Outputs the stacks resolve first). Nothing here touches
-Pulumi, so the local target, `launchpad render` and the tests call the very
-same code the cloud stacks do.
+Pure functions of plain values (validated Settings and the release agent's
+config, whose Outputs the stacks resolve first). Nothing here touches Pulumi,
+so the local target, `launchpad render` and the tests call the very same code
+the cloud stacks do. The app's database credentials are the release agent's job
+(agent.json's `database` section, render/database_agent.py); user-data carries
+no credential.
 
 What the cloud-config does on the host:
 - creates an admin user (sudo, SSH keys only) and an unprivileged app user;
@@ -28,25 +30,6 @@ from launchpad.settings import ConfigError, Problem, Settings
 ADMIN_USER = "ops"
 GRACEFUL_TIMEOUT = release_host.GRACEFUL_TIMEOUT
 __all__ = ["HostFile"]
-SECRETS_ENV = "/etc/launchpad/app.env"
-
-
-@dataclass(frozen=True)
-class DatabaseLink:
-    """Where the app's PostgreSQL is. No password: that never travels in user-data.
-
-    With `secret_arn` (AWS), the host reads the RDS-managed master password from
-    Secrets Manager at boot through its instance role. Without it, the stack
-    delivers SECRETS_ENV out of band (local: written into the machine's disk;
-    DigitalOcean: pushed over SSH).
-    """
-
-    host: str
-    port: int
-    name: str
-    user: str
-    secret_arn: str | None = None
-    region: str | None = None
 
 
 @dataclass(frozen=True)
@@ -139,18 +122,18 @@ def render_firewall(settings: Settings, balancer_cidrs: Sequence[str] = ()) -> s
                            metadata_nobody=settings.provider in METADATA_NOBODY)
 
 
-def _packages(settings: Settings, database: DatabaseLink | None, agent: Mapping[str, Any]) -> list[str]:
+def _packages(settings: Settings, agent: Mapping[str, Any]) -> list[str]:
     # netbase: /etc/protocols, which the nftables rules name (cloud images have it, minbase does not).
     pkgs = ["nginx", "python3-venv", "nftables", "netbase", "unattended-upgrades"]
     pkgs += certificate.packages(settings)
-    # boto3: reading Secrets Manager, or fetching the agent through the role (AWS; Spaces is a plain GET).
-    if (database and database.secret_arn) or release_host.fetch_source(agent) == "role":
+    # boto3: fetching the agent through the role (AWS; Spaces is a plain GET).
+    if release_host.fetch_source(agent) == "role":
         pkgs.append("python3-boto3")
     return pkgs
 
 
-def host_files(settings: Settings, database: DatabaseLink | None = None,
-               agent: Mapping[str, Any] | None = None, balancer_cidrs: Sequence[str] = ()) -> list[HostFile]:
+def host_files(settings: Settings, agent: Mapping[str, Any] | None = None,
+               balancer_cidrs: Sequence[str] = ()) -> list[HostFile]:
     """Every file the cloud-config writes, in order. `agent`: the release agent's config
     (release_host.agent_config: the stack's store and secrets source); default local.
     `balancer_cidrs`: with more than one host, the balancer's address range (render/balanced.py)."""
@@ -176,29 +159,20 @@ def host_files(settings: Settings, database: DatabaseLink | None = None,
         ]
         # The certificate step: the stack's stored certificate, or certbot (render/certificate.py).
         files += certificate.host_files(settings, agent.get("certificates") or certificate.store_spec(settings))
-    if database and database.secret_arn:
-        files += [
-            HostFile("/usr/local/sbin/launchpad-secrets", render_template(
-                "secrets.py.j2", secret_arn=database.secret_arn, region=database.region, host=database.host,
-                port=database.port, name=database.name, env_file=SECRETS_ENV), "0700"),
-            HostFile("/etc/systemd/system/launchpad-secrets.service", render_template("secrets.service.j2", app=app)),
-        ]
     from launchpad.render import access  # noqa: PLC0415 - day-2 access (launchpad ssh/run/logs) on AWS
     files += access.host_files(settings.provider)
     # Last: the bootstrap script it carries runs after every other file is in place.
     # agent.json leaves out the certificate store: /etc/launchpad/certificate.json names it.
     return files + release_host.release_host_files(
         app, {k: v for k, v in agent.items() if k != "certificates"}, tls=settings.tls, cert_dir=certificate_dir(settings.domain) if settings.domain else "",
-        db_env_unit="launchpad-secrets.service" if database and database.secret_arn else None,
         trusted_proxies=settings.trusted_proxies, hsts=settings.https if settings.balanced else None)
 
 
-def render(settings: Settings, database: DatabaseLink | None = None, agent: Mapping[str, Any] | None = None,
-           balancer_cidrs: Sequence[str] = ()) -> Rendered:
+def render(settings: Settings, agent: Mapping[str, Any] | None = None, balancer_cidrs: Sequence[str] = ()) -> Rendered:
     agent = agent or default_agent(settings)
-    files = host_files(settings, database, agent, balancer_cidrs)
+    files = host_files(settings, agent, balancer_cidrs)
     user_data = render_template(
-        "cloud-config.yaml.j2", stack=settings.stack, packages=_packages(settings, database, agent),
+        "cloud-config.yaml.j2", stack=settings.stack, packages=_packages(settings, agent),
         admin_user=ADMIN_USER, ssh_keys=[k.strip() for k in settings.ssh_keys], app=settings.app.unix_name,
         files=files,
     )
@@ -219,12 +193,12 @@ def render(settings: Settings, database: DatabaseLink | None = None, agent: Mapp
     )
 
 
-def render_user_data(settings: Settings, database: DatabaseLink | None = None, agent: Mapping[str, Any] | None = None,
+def render_user_data(settings: Settings, agent: Mapping[str, Any] | None = None,
                      balancer_cidrs: Sequence[str] = ()) -> str:
     """The #cloud-config text, checked against the provider's user-data limit
     (as the provider counts it: EC2 after gzip). The stack's host encodes it for
     its API with `settings.profile.user_data.encode`."""
-    text = render(settings, database, agent, balancer_cidrs).user_data
+    text = render(settings, agent, balancer_cidrs).user_data
     rule = settings.profile.user_data
     if rule is None:
         raise ValueError(f"provider {settings.provider!r} boots no host from user-data")

@@ -145,17 +145,15 @@ def agent_url(agent: Mapping[str, Any]) -> str:
 
 
 def release_host_files(app: str, agent: Mapping[str, Any], *, tls: bool = False, cert_dir: str = "",
-                       firewall: bool = True, db_env_unit: str | None = None, trusted_proxies: int = 1,
-                       hsts: bool | None = None) -> list[HostFile]:
+                       firewall: bool = True, trusted_proxies: int = 1, hsts: bool | None = None) -> list[HostFile]:
     """Every release-related file the host needs, in the order cloud-init writes them.
 
-    `agent` is agent_config()'s dict; `db_env_unit` the unit that writes DATABASE_URL at
-    boot (AWS), which slots and the agent start after; `cert_dir` the certificate folder
-    the bootstrap checks when `tls`; `trusted_proxies` the slots' LAUNCHPAD_TRUSTED_PROXIES
-    (2 behind a load balancer); `hsts` the HSTS header when the balancer, not the host, serves TLS."""
+    `agent` is agent_config()'s dict; `cert_dir` the certificate folder the bootstrap checks
+    when `tls`; `trusted_proxies` the slots' LAUNCHPAD_TRUSTED_PROXIES (2 behind a load
+    balancer); `hsts` the HSTS header when the balancer, not the host, serves TLS."""
     if agent.get("app") != app:
         raise ValueError(f"agent config app {agent.get('app')!r} differs from the app {app!r}")
-    values = {"app": app, "db_env_unit": db_env_unit, "graceful_timeout": GRACEFUL_TIMEOUT, "trusted_proxies": trusted_proxies}
+    values = {"app": app, "graceful_timeout": GRACEFUL_TIMEOUT, "trusted_proxies": trusted_proxies}
     source = fetch_source(agent)
     store = str(agent["store"]).removeprefix("s3://").partition("/")
     fetch_values = {"agent_source": source, "agent_sha256": agent_sha256(), "region": agent.get("region") or "",

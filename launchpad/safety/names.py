@@ -40,7 +40,7 @@ UNITS = frozenset({
     "sockets", "timers", "paths", "slices", "swap", "umount", "final", "exit", "sleep", "suspend", "hibernate",
     "user", "user-runtime-dir", "init", "syslog", "initrd", "machine", "machines", "rpcbind", "packagekit",
     "qemu-guest-agent", "droplet-agent", "do-agent", "amazon-ssm-agent", "ec2-instance-connect", "snapd",
-    "launchpad", "launchpad-agent", "launchpad-certificate", "launchpad-secrets", "launchpad-deploy",
+    "launchpad", "launchpad-agent", "launchpad-certificate", "launchpad-deploy",
     "launchpad-postgres", "pg_basebackup", "pg_dump", "pg_receivewal", "pg_compresswal", "quotaon", "printer",
     "smartcard", "sound", "bluetooth", "factory-reset", "debug-shell", "ctrl-alt-del", "sigpwr",
 })

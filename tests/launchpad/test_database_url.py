@@ -1,17 +1,19 @@
-"""The one DATABASE_URL builder, and the host-side copy in files/secrets.py.j2 that must agree with it."""
+"""The one DATABASE_URL builder, and the release agent's copy (files/agent/launchpad_agent/pg.py) that must agree with it."""
 
 from __future__ import annotations
 
-import json
 import sys
-import types
 import urllib.parse
 from pathlib import Path
 
 import pytest
 
 from launchpad.database_url import database_url
-from launchpad.render.templates import render_template
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "agent"))
+from kit import agent  # noqa: E402
+
+pg = agent("pg")
 
 NASTY = [("app", "s3cret"), ("app", "p@ss:w/rd?#%"), ("us er", "ünï cødé&="), ("app", "")]
 
@@ -35,23 +37,10 @@ def test_empty_host_is_refused() -> None:
         database_url("app", "pw", "", 5432, "app")
 
 
+@pytest.mark.parametrize("sslmode", [None, "require"])
+@pytest.mark.parametrize("host", ["db.abc.eu-west-1.rds.amazonaws.com", "10.0.0.5", "fd00::5"])
 @pytest.mark.parametrize("user, password", NASTY)
-def test_the_ec2_hosts_secrets_script_builds_the_same_url(user: str, password: str, tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    """files/secrets.py.j2 runs on the host (stdlib + boto3 only), so it cannot import the
-    builder: run it against a fake Secrets Manager and compare."""
-    env_file = tmp_path / "launchpad" / "app.env"
-    script = render_template("secrets.py.j2", secret_arn="arn:aws:secretsmanager:eu-west-1:1:secret:x", region="eu-west-1",
-                             host="db.abc.eu-west-1.rds.amazonaws.com", port=5432, name="app", env_file=str(env_file))
-
-    class Client:
-        def get_secret_value(self, SecretId: str) -> dict[str, str]:
-            return {"SecretString": json.dumps({"username": user, "password": password})}
-
-    boto3 = types.ModuleType("boto3")
-    boto3.client = lambda service, region_name=None: Client()  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "boto3", boto3)
-    exec(compile(script, "secrets.py", "exec"), {"__name__": "__main__"})
-    written = env_file.read_text()
-    assert written == "DATABASE_URL=" + database_url(user, password, "db.abc.eu-west-1.rds.amazonaws.com", 5432, "app",
-                                                     sslmode="require") + "\n"
+def test_the_release_agents_builder_makes_the_same_url(user: str, password: str, host: str, sslmode: str | None) -> None:
+    """The agent (files/agent/launchpad_agent/pg.py) runs on the host with the stdlib only, so it
+    cannot import the builder: it has its own, which must agree."""
+    assert pg.url(user, password, host, 5432, "app", sslmode) == database_url(user, password, host, 5432, "app", sslmode=sslmode)

@@ -110,7 +110,7 @@ def lay_out(tree: dict[str, str], root: Path) -> Path:
 
 def render(config: dict, cidrs: tuple[str, ...] = ()) -> dict[str, str]:
     settings = validate(config, "t")
-    return {f.path: f.content for f in bootstrap.host_files(settings, None, None, cidrs) if not f.b64}
+    return {f.path: f.content for f in bootstrap.host_files(settings, None, cidrs) if not f.b64}
 
 
 class Site:

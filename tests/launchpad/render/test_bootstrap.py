@@ -16,19 +16,16 @@ import yaml
 from nginx_unprivileged import Unprivileged
 
 from launchpad.render import bootstrap
-from launchpad.render.bootstrap import DatabaseLink, render, render_nginx_http, render_nginx_site
+from launchpad.render.bootstrap import render, render_nginx_http, render_nginx_site
 from launchpad.settings import ConfigError, Settings, validate
 
-AWS_DB = DatabaseLink("db.internal", 5432, "app", "launchpad",
-                      secret_arn="arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-1", region="eu-west-1")
-
-VARIANTS: dict[str, tuple[dict, DatabaseLink | None]] = {
-    "local-plain": ({}, None),
-    "local-domain": ({"launchpad:domain": "rocket.test"}, None),
-    "do-ssh": ({"launchpad:provider": "digitalocean", "launchpad:adminCidrs": ["203.0.113.7/32"],
-                "launchpad:sshKeys": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7 ops@laptop"]}, None),
-    "aws-tls-db": ({"launchpad:provider": "aws", "launchpad:domain": "example.com", "launchpad:email": "ops@example.com",
-                    "launchpad:database": {"enabled": True, "version": "16"}, "launchpad:production": True}, AWS_DB),
+VARIANTS: dict[str, dict] = {
+    "local-plain": {},
+    "local-domain": {"launchpad:domain": "rocket.test"},
+    "do-ssh": {"launchpad:provider": "digitalocean", "launchpad:adminCidrs": ["203.0.113.7/32"],
+               "launchpad:sshKeys": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7 ops@laptop"]},
+    "aws-tls-db": {"launchpad:provider": "aws", "launchpad:domain": "example.com", "launchpad:email": "ops@example.com",
+                   "launchpad:database": {"enabled": True, "version": "16"}, "launchpad:production": True},
 }
 
 
@@ -40,15 +37,14 @@ def need(tool: str) -> str:
 
 
 @pytest.fixture(params=sorted(VARIANTS))
-def variant(request: pytest.FixtureRequest) -> tuple[str, Settings, DatabaseLink | None]:
-    raw, db = VARIANTS[request.param]
-    return request.param, validate(raw, "test"), db
+def variant(request: pytest.FixtureRequest) -> tuple[str, Settings]:
+    return request.param, validate(VARIANTS[request.param], "test")
 
 
 def test_user_data_passes_cloud_init_schema(variant, tmp_path: Path) -> None:
-    name, settings, db = variant
+    name, settings = variant
     path = tmp_path / "user-data"
-    path.write_text(bootstrap.render_user_data(settings, db))
+    path.write_text(bootstrap.render_user_data(settings))
     out = subprocess.run([need("cloud-init"), "schema", "-c", str(path)], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "Valid cloud-config" in out.stdout
@@ -65,8 +61,8 @@ def test_cloud_init_schema_catches_a_broken_config(tmp_path: Path) -> None:
 
 def test_user_data_starts_with_cloud_config_and_only_known_top_level_keys(variant) -> None:
     # cloud-init schema ignores unknown top-level keys (field notes), so check them here.
-    _, settings, db = variant
-    text = bootstrap.render_user_data(settings, db)
+    _, settings = variant
+    text = bootstrap.render_user_data(settings)
     assert text.startswith("#cloud-config\n")
     doc = yaml.safe_load(text)
     schema = json.loads(Path("/usr/lib/python3/dist-packages/cloudinit/config/schemas/schema-cloud-config-v1.json").read_text()) \
@@ -142,7 +138,7 @@ def site_variants(settings: Settings, tmp_path: Path) -> dict[str, str]:
 
 
 def test_nginx_site_passes_nginx_t(variant, tmp_path: Path) -> None:
-    _, settings, _ = variant
+    _, settings = variant
     for state, site in site_variants(settings, tmp_path).items():
         out = nginx_test(tmp_path, render_nginx_http(settings), site)
         assert out.returncode == 0, f"{state}: {out.stderr}"
@@ -163,7 +159,7 @@ def gixy(tmp_path: Path, http_conf: str, site: str) -> list[dict]:
 
 
 def test_gixy_finds_nothing_medium_or_higher(variant, tmp_path: Path) -> None:
-    _, settings, _ = variant
+    _, settings = variant
     for state, site in site_variants(settings, tmp_path).items():
         findings = gixy(tmp_path, render_nginx_http(settings), site)
         assert findings == [], f"{state}: " + "; ".join(f"{f.get('plugin')}: {f.get('summary')}" for f in findings)
@@ -203,13 +199,9 @@ def verify(root: Path, app: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_units_pass_systemd_analyze_verify(variant, tmp_path: Path) -> None:
-    _, settings, db = variant
-    r = render(settings, db)
-    service = r.app_service
-    if db and db.secret_arn:
-        # The secrets unit it orders after is part of the same render.
-        (tmp_path / "x").mkdir()
-    out = verify(unit_root(tmp_path, settings, service, r.app_socket), settings.app.unix_name)
+    _, settings = variant
+    r = render(settings)
+    out = verify(unit_root(tmp_path, settings, r.app_service, r.app_socket), settings.app.unix_name)
     # verify exits 0 on mere warnings, so any output at all is a failure.
     assert out.returncode == 0 and out.stdout + out.stderr == "", out.stdout + out.stderr
 
@@ -306,12 +298,11 @@ SECRET_PATTERNS = [
 
 
 def test_no_secret_in_user_data() -> None:
-    raw, db = VARIANTS["aws-tls-db"]
-    text = bootstrap.render_user_data(validate(raw, "test"), db)
+    text = bootstrap.render_user_data(validate(VARIANTS["aws-tls-db"], "test"))
     for pattern in SECRET_PATTERNS:
         assert not re.search(pattern, text), pattern
-    # The password is fetched on the host, from the secret's ARN, through the instance role.
-    assert db and db.secret_arn in text and "get_secret_value" in text
+    # The release agent reads the password on the host, from the secret agent.json names, through the instance role.
+    assert "<rds-master-secret-arn>" in text and "get_secret_value" not in text
 
 
 def test_secret_scan_would_catch_a_leak() -> None:

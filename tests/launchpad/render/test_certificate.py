@@ -75,7 +75,7 @@ def test_a_stack_given_store_replaces_the_preview_one() -> None:
     settings = validate(AWS_TLS, "t")
     store = {"kind": "aws-secretsmanager", "arn": "arn:aws:secretsmanager:us-east-1:1:secret:c", "region": "us-east-1"}
     agent = {**bootstrap.default_agent(settings), "certificates": store}
-    out = {f.path: f.content for f in bootstrap.host_files(settings, None, agent)}
+    out = {f.path: f.content for f in bootstrap.host_files(settings, agent)}
     assert json.loads(out["/etc/launchpad/certificate.json"])["store"] == store
     assert "certificates" not in json.loads(out["/etc/launchpad/agent.json"])
 

@@ -15,14 +15,12 @@ from typing import Any
 import pytest
 
 from launchpad.render import bootstrap, release_host
-from launchpad.render.bootstrap import DatabaseLink
 from launchpad.settings import Settings, load_from_file, validate
 
 KEYS = ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7f0b1b2b3b4b5b6b7b8b9c0c1c2c3c4c5c6c7c8c9d0 ops@laptop",
         "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7f0b1b2b3b4b5b6b7b8b9c0c1c2c3c4c5c6c7c8c9d1 dev@laptop"]
 SSH = {"launchpad:adminCidrs": ["203.0.113.7/32", "198.51.100.0/24"], "launchpad:sshKeys": KEYS}
 TLS = {"launchpad:domain": "rocket.example.com", "launchpad:email": "ops@example.com"}
-AWS_DB = DatabaseLink("<rds-endpoint>", 5432, "app", "<master-user>", secret_arn="<rds-master-secret-arn>", region="eu-west-1")
 BALANCER_CIDRS = {"digitalocean": ("10.110.0.0/20",)}
 """DigitalOcean's balancer range comes from the stack's VPC; the others have a default."""
 
@@ -54,8 +52,7 @@ def committed(stack: str) -> Settings:
 def measure(settings: Settings) -> tuple[int, int]:
     rule = settings.profile.user_data
     assert rule is not None
-    db = AWS_DB if settings.database.enabled and settings.profile.database.secret_at_boot else None
-    text = bootstrap.render_user_data(settings, db, balancer_cidrs=BALANCER_CIDRS.get(settings.provider, ()))
+    text = bootstrap.render_user_data(settings, balancer_cidrs=BALANCER_CIDRS.get(settings.provider, ()))
     return rule.size(text), rule.limit
 
 
@@ -82,8 +79,7 @@ def test_user_data_leaves_the_margin(name: str, make) -> None:
 @pytest.mark.parametrize("name, make", CASES, ids=[c[0] for c in CASES])
 def test_no_user_data_carries_the_agent(name: str, make) -> None:
     settings = make()
-    db = AWS_DB if settings.database.enabled and settings.profile.database.secret_at_boot else None
-    files = bootstrap.host_files(settings, db, balancer_cidrs=BALANCER_CIDRS.get(settings.provider, ()))
+    files = bootstrap.host_files(settings, balancer_cidrs=BALANCER_CIDRS.get(settings.provider, ()))
     assert release_host.AGENT not in {f.path for f in files}
     assert not any(f.b64 for f in files)
     script = next(f.content for f in files if f.path == release_host.BOOTSTRAP)
