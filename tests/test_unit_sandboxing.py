@@ -15,7 +15,6 @@ from launchpad.render.templates import FILES, render_template
 
 VALUES = {"app": "rocket", "graceful_timeout": 30, "env": [], "module": "rocket:app", "trusted_proxies": 1}
 LIMITS = {
-    "app.service.j2": 2.0,
     "app@.service.j2": 2.0,
     "certificate.service.j2": 5.0,
     "launchpad-agent.service.j2": 5.0,
