@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
 from launchpad_policies.values import EBS_VOLUME, EC2_INSTANCE, as_list, as_mapping, shown_value
 
 
+def imdsv2_problem(props: Mapping[str, Any], who: str) -> str | None:
+    """Why `metadataOptions` (of an instance or a launch template) allows IMDSv1, or None.
+    `who`: what answers the metadata requests, for the message."""
+    options = as_mapping(props.get("metadataOptions"))
+    if str(options.get("httpEndpoint") or "").lower() == "disabled":
+        return None  # no metadata service at all is stricter than IMDSv2
+    tokens = options.get("httpTokens")
+    if tokens == "required":
+        return None
+    shown = "not set (the AMI or account default applies, often 'optional')" if tokens is None else repr(tokens)
+    return (f"metadataOptions.httpTokens is {shown}; set it to 'required' so {who} "
+            "answers only IMDSv2 session requests, which SSRF through the app cannot make (CKV_AWS_79).")
+
+
 def validate_imdsv2(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if args.resource_type != EC2_INSTANCE:
         return
-    options = as_mapping(args.props.get("metadataOptions"))
-    if str(options.get("httpEndpoint") or "").lower() == "disabled":
-        return  # no metadata service at all is stricter than IMDSv2
-    tokens = options.get("httpTokens")
-    if tokens != "required":
-        shown = "not set (the AMI or account default applies, often 'optional')" if tokens is None else repr(tokens)
-        report_violation(
-            f"metadataOptions.httpTokens is {shown}; set it to 'required' so the metadata service only "
-            "answers IMDSv2 session requests, which SSRF through the app cannot make (CKV_AWS_79).", None)
+    if problem := imdsv2_problem(args.props, "the metadata service"):
+        report_violation(problem, None)
 
 
 def validate_ebs_encrypted(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:

@@ -5,21 +5,15 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
+from launchpad_policies.ec2 import imdsv2_problem
 from launchpad_policies.values import EC2_LAUNCH_TEMPLATE, as_list, as_mapping, is_true, shown_value
 
 
 def validate_launch_template_imdsv2(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if args.resource_type != EC2_LAUNCH_TEMPLATE:
         return
-    options = as_mapping(args.props.get("metadataOptions"))
-    if str(options.get("httpEndpoint") or "").lower() == "disabled":
-        return  # no metadata service at all is stricter than IMDSv2
-    tokens = options.get("httpTokens")
-    if tokens != "required":
-        shown = "not set (the AMI or account default applies, often 'optional')" if tokens is None else repr(tokens)
-        report_violation(
-            f"metadataOptions.httpTokens is {shown}; set it to 'required' so every instance the group launches "
-            "answers only IMDSv2 session requests, which SSRF through the app cannot make (CKV_AWS_79).", None)
+    if problem := imdsv2_problem(args.props, "every instance the group launches"):
+        report_violation(problem, None)
 
 
 def validate_launch_template_encrypted(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
