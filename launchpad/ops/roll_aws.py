@@ -26,8 +26,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from launchpad.ops.roll_store import RollStore
-from launchpad.release.rolling import Clock, StatusWait
+from launchpad.ops.roll_store import RollStore, StoreFleet
+from launchpad.release.rolling import Clock
 
 PORT = 80
 DRAIN_TIMEOUT_S = 30 + 60
@@ -48,7 +48,7 @@ def clients(region: str, profile: str | None = None) -> tuple[Any, Any, Any]:
     return session.client("elbv2"), session.client("s3"), session.client("ec2")
 
 
-class AwsRollFleet(StatusWait):
+class AwsRollFleet(StoreFleet):
     def __init__(self, elbv2: Any, store: RollStore, target_group_arn: str, clock: Clock | None = None,
                  poll_s: float = 2.0, drain_timeout_s: float = DRAIN_TIMEOUT_S,
                  healthy_timeout_s: float = HEALTHY_TIMEOUT_S, ec2: Any = None) -> None:
@@ -110,18 +110,3 @@ class AwsRollFleet(StatusWait):
     def rejoin(self, host: str) -> float:
         self.elbv2.register_targets(TargetGroupArn=self.arn, Targets=[{"Id": host, "Port": PORT}])
         return self._until(host, "healthy", self.healthy_timeout_s, fail_on=("unhealthy",))
-
-    def status(self, host: str) -> dict[str, Any]:
-        return self.store.status(host)
-
-    def pin(self, host: str, release_id: str) -> None:
-        self.store.pin(host, release_id)
-
-    def unpin(self, host: str) -> None:
-        self.store.unpin(host)
-
-    def poke(self, host: str) -> None:
-        """Nothing to poke from outside: the agent's timer reads the pin within 2 s."""
-
-    def set_pointer(self, release_id: str) -> None:
-        self.store.set_pointer(release_id)

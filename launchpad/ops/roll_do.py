@@ -26,8 +26,8 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from launchpad.ops.roll_store import RollStore
-from launchpad.release.rolling import Clock, StatusWait
+from launchpad.ops.roll_store import RollStore, StoreFleet
+from launchpad.release.rolling import Clock
 
 API = "https://api.digitalocean.com"
 DRAIN_GRACE_S = 15.0
@@ -82,7 +82,7 @@ class DoApi:
                   {"resources": [{"resource_id": droplet, "resource_type": "droplet"}]})
 
 
-class DoRollFleet(StatusWait):
+class DoRollFleet(StoreFleet):
     def __init__(self, api: DoApi, store: RollStore, balancer_id: str, host_tag: str, rotation_tag: str,
                  clock: Clock | None = None, poll_s: float = 2.0, drain_grace_s: float = DRAIN_GRACE_S,
                  healthy_grace_s: float = HEALTHY_GRACE_S, membership_timeout_s: float = MEMBERSHIP_TIMEOUT_S) -> None:
@@ -117,18 +117,3 @@ class DoRollFleet(StatusWait):
         took = self._until_member(host, member=True)
         self.clock.sleep(self.healthy_grace_s)
         return took + self.healthy_grace_s
-
-    def status(self, host: str) -> dict[str, Any]:
-        return self.store.status(host)
-
-    def pin(self, host: str, release_id: str) -> None:
-        self.store.pin(host, release_id)
-
-    def unpin(self, host: str) -> None:
-        self.store.unpin(host)
-
-    def poke(self, host: str) -> None:
-        """Nothing to poke from outside: the agent's timer reads the pin within 2 s."""
-
-    def set_pointer(self, release_id: str) -> None:
-        self.store.set_pointer(release_id)

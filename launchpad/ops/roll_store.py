@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from launchpad.release.manifest import ID, Pointer
+from launchpad.release.rolling import StatusWait
 
 PINS = "releases/desired"
 POINTER = "releases/desired.json"
@@ -133,3 +134,25 @@ class RollStore:
 def _code(err: Exception) -> str:
     response = getattr(err, "response", None)
     return str(((response or {}).get("Error") or {}).get("Code", "")) if isinstance(response, dict) else ""
+
+
+class StoreFleet(StatusWait):
+    """What a cloud fleet does through the store (pins, the pointer, the published statuses);
+    the balancer steps (hosts, drain, rejoin) are the provider's."""
+
+    store: RollStore
+
+    def status(self, host: str) -> dict[str, Any]:
+        return self.store.status(host)
+
+    def pin(self, host: str, release_id: str) -> None:
+        self.store.pin(host, release_id)
+
+    def unpin(self, host: str) -> None:
+        self.store.unpin(host)
+
+    def poke(self, host: str) -> None:
+        """Nothing to poke from outside: the agent's timer reads the pin within 2 s."""
+
+    def set_pointer(self, release_id: str) -> None:
+        self.store.set_pointer(release_id)
