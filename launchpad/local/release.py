@@ -25,6 +25,7 @@ from launchpad import wait
 from launchpad.local import machine, records
 from launchpad.release.manifest import Manifest, Pointer
 from launchpad.release.publish import Prepared, build_dir, prepare, publish
+from launchpad.release.rolling import failure_text
 from launchpad.release.store import DirStore
 from launchpad.render import release_host
 
@@ -82,15 +83,6 @@ def host_status(stack: str) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def describe_failure(failure: Mapping[str, Any]) -> str:
-    tail = str(failure.get("tail") or "").rstrip()
-    lines = [f"release {failure.get('id')} was refused at stage {failure.get('stage')!r} "
-             f"(exit {failure.get('exit')}); the previous release keeps serving"]
-    if tail:
-        lines += ["last output:", *("  " + line for line in tail.splitlines()[-40:])]
-    return "\n".join(lines)
-
-
 def _failed_since(status: Mapping[str, Any] | None, release_id: str, before: Any) -> Mapping[str, Any] | None:
     if not status:
         return None
@@ -123,7 +115,7 @@ def wait_live(stack: str, address: str, domain: str | None, manifest: Manifest, 
     while time.monotonic() - started < deadline_s:
         failure = _failed_since(host_status(stack), manifest.id, before)
         if failure is not None:
-            raise ReleaseFailed(describe_failure(failure))
+            raise ReleaseFailed(failure_text(failure))
         last = wait.probe(url, domain, database=False, release=manifest.id, lenient=manifest.health_path is None,
                           timeout=5.0)
         if last.healthy:

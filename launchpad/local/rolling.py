@@ -32,7 +32,7 @@ from typing import Any
 
 from launchpad import wait
 from launchpad.local import balancer, fleet, machine, records
-from launchpad.local.release import STATUS_FILE, ReleaseFailed, describe_failure, merge_history, previous_good, store_dir
+from launchpad.local.release import STATUS_FILE, ReleaseFailed, merge_history, previous_good, store_dir
 from launchpad.release import rolling
 from launchpad.release.manifest import Manifest, Pointer
 from launchpad.release.publish import Prepared, build_dir, prepare
@@ -193,7 +193,7 @@ def _wait_host(h: Host, domain: str | None, manifest: Manifest, deadline_s: floa
     while time.monotonic() - started < deadline_s:
         failure = host_status(h.machine).get("last_failure")
         if isinstance(failure, dict) and failure.get("id") == manifest.id and failure != before:
-            raise ReleaseFailed(describe_failure(failure))
+            raise ReleaseFailed(rolling.failure_text(failure))
         last = wait.probe(url, domain, database=False, release=manifest.id, lenient=manifest.health_path is None, timeout=5.0)
         if last.healthy:
             return

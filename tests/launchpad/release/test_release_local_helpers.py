@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from launchpad.local.release import _failed_since, describe_failure, merge_history, previous_good
+from launchpad.local.release import _failed_since, merge_history, previous_good
+from launchpad.release.rolling import failure_text
 from launchpad.release.manifest import Pointer, new_manifest
 
 STATUS = {
@@ -27,7 +28,7 @@ def test_a_failure_counts_only_when_new_and_for_this_release() -> None:
     assert _failed_since(STATUS, "cccccccccccc", before=None) == failure
     assert _failed_since(STATUS, "cccccccccccc", before=dict(failure)) is None, "an old failure of the same id"
     assert _failed_since(STATUS, "bbbbbbbbbbbb", before=None) is None
-    text = describe_failure(failure)
+    text = failure_text(failure)
     assert "stage 'release' (exit 1)" in text and "no such table" in text and "keeps serving" in text
 
 
