@@ -4,6 +4,7 @@ Certificates are made here with openssl (self-signed, the names and lifetimes ea
 
 from __future__ import annotations
 
+import http.client
 import json
 import subprocess
 import time
@@ -122,7 +123,7 @@ def test_secretsmanager_store_signs_get_and_put_for_its_secret(monkeypatch: pyte
         def close(self) -> None:
             pass
 
-    monkeypatch.setattr(certificate.http.client, "HTTPSConnection", Conn)
+    monkeypatch.setattr(http.client, "HTTPSConnection", Conn)
     monkeypatch.setattr(aws, "credentials", lambda _: {"key": "AKID", "secret": "s", "token": "t"})
     store = certificate.Store({"kind": "aws-secretsmanager", "arn": "arn:aws:secretsmanager:eu-west-1:1:secret:c", "region": "eu-west-1"})
     assert store.get() is None  # a secret with no value yet: no host stored one
@@ -170,7 +171,7 @@ def test_spaces_store_key_comes_sealed_to_this_host(monkeypatch: pytest.MonkeyPa
         def close(self) -> None:
             pass
 
-    monkeypatch.setattr(certificate.http.client, "HTTPSConnection", Conn)
+    monkeypatch.setattr(http.client, "HTTPSConnection", Conn)
     store = certificate.Store({"kind": "s3", "url": "s3://prod-certificates/prod/rocket.test.json", "region": "nyc3",
                                "endpoint": "https://nyc3.digitaloceanspaces.com",
                                "sealed": {"credentials": "https://prod-releases.nyc3.digitaloceanspaces.com/prod/hosts/", "stack": "prod"}})

@@ -147,19 +147,33 @@ class S3Store:
         return resp
 
 
+def call(method: str, host: str, path: str, query: str, body: bytes, headers: dict[str, str], creds: dict,
+         region: str, service: str, timeout: float = 30.0) -> tuple[int, bytes]:
+    """One SigV4-signed HTTPS request (payload hash signed, as S3 requires): (status, body)."""
+    payload = hashlib.sha256(body).hexdigest()
+    signed = sign(method, host, path, query, {**headers, "x-amz-content-sha256": payload}, payload, creds, region,
+                  service, _now())
+    conn = http.client.HTTPSConnection(host, timeout=timeout)
+    try:
+        conn.request(method, path + (f"?{query}" if query else ""), body=body or None, headers=signed)
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+def secretsmanager(action: str, payload: dict, region: str) -> tuple[int, bytes]:
+    """One Secrets Manager action through the instance role: (status, body)."""
+    return call("POST", f"secretsmanager.{region}.amazonaws.com", "/", "", json.dumps(payload).encode(),
+                {"content-type": "application/x-amz-json-1.1", "x-amz-target": f"secretsmanager.{action}"},
+                credentials(None), region, "secretsmanager")
+
+
 def secretsmanager_get(arn: str, region: str) -> dict[str, str]:
     """The JSON map in a Secrets Manager secret (its current version), through the instance role."""
-    host = f"secretsmanager.{region}.amazonaws.com"
-    body = json.dumps({"SecretId": arn}).encode()
-    headers = sign("POST", host, "/", "", {"content-type": "application/x-amz-json-1.1",
-                                           "x-amz-target": "secretsmanager.GetSecretValue"},
-                   hashlib.sha256(body).hexdigest(), credentials(None), region, "secretsmanager", _now())
-    conn = http.client.HTTPSConnection(host, timeout=30)
-    conn.request("POST", "/", body=body, headers=headers)
-    resp = conn.getresponse()
-    answer = resp.read()
-    if resp.status != 200:
-        raise Failure("fetch", f"Secrets Manager {arn}: HTTP {resp.status} {answer[:200]!r}")
+    status, answer = secretsmanager("GetSecretValue", {"SecretId": arn}, region)
+    if status != 200:
+        raise Failure("fetch", f"Secrets Manager {arn}: HTTP {status} {answer[:200]!r}")
     values = json.loads(json.loads(answer)["SecretString"])
     if not isinstance(values, dict):
         raise Failure("fetch", f"Secrets Manager {arn}: expected a JSON object of NAME: value")

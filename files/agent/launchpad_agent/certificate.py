@@ -27,8 +27,6 @@ Standard library and the openssl command only, like the rest of the agent.
 from __future__ import annotations
 
 import base64
-import hashlib
-import http.client
 import json
 import os
 import subprocess
@@ -139,19 +137,7 @@ class Store:
             self._s3("PUT", data)
 
     def _secretsmanager(self, action: str, payload: dict) -> tuple[int, bytes]:
-        region = self.spec["region"]
-        host = f"secretsmanager.{region}.amazonaws.com"
-        body = json.dumps(payload).encode()
-        headers = aws.sign("POST", host, "/", "", {"content-type": "application/x-amz-json-1.1",
-                                                   "x-amz-target": f"secretsmanager.{action}"},
-                           hashlib.sha256(body).hexdigest(), aws.credentials(None), region, "secretsmanager", aws._now())
-        conn = http.client.HTTPSConnection(host, timeout=30)
-        try:
-            conn.request("POST", "/", body=body, headers=headers)
-            resp = conn.getresponse()
-            return resp.status, resp.read()
-        finally:
-            conn.close()
+        return aws.secretsmanager(action, payload, self.spec["region"])
 
     def _s3_credentials(self) -> dict[str, str]:
         if not self.spec.get("sealed"):
@@ -168,21 +154,12 @@ class Store:
             private_raw = base64.b64decode(sealing.HOST_KEY.read_text())
         except OSError:
             raise Failure("certificate", "no host key yet (the release agent makes it at its first run)") from None
-        from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey  # noqa: PLC0415
-        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat  # noqa: PLC0415
-        public_raw = X25519PrivateKey.from_private_bytes(private_raw).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        kid = sealing.key_id(public_raw)
-        url = urllib.parse.urlsplit(f"{sealed['credentials'].rstrip('/')}/{kid}.certificates.sealed")
-        conn = http.client.HTTPSConnection(url.netloc, timeout=30)
-        try:
-            conn.request("GET", url.path)
-            resp = conn.getresponse()
-            body = resp.read()
-        finally:
-            conn.close()
-        if resp.status != 200:
+        kid = sealing.key_id(sealing.public_of(private_raw))
+        url = f"{sealed['credentials'].rstrip('/')}/{kid}.certificates.sealed"
+        status, body = sealing.public_get(url)
+        if status != 200:
             raise Failure("certificate", f"the certificate store's key is not sealed for this host ({kid}) yet: "
-                                         f"{url.geturl()} answered HTTP {resp.status}; `pulumi up` seals it once it enrolled the host")
+                                         f"{url} answered HTTP {status}; `pulumi up` seals it once it enrolled the host")
         data: dict = json.loads(sealing.open_sealed(private_raw, body, f"{sealed['stack']}/hosts/{kid}.certificates".encode()))
         return data
 
@@ -191,24 +168,14 @@ class Store:
         region = self.spec.get("region") or "us-east-1"
         host = urllib.parse.urlsplit(self.spec["endpoint"]).netloc
         path = urllib.parse.quote(f"/{bucket}/{key}", safe="/-_.~")
-        digest = hashlib.sha256(data).hexdigest()
-        extra = {"x-amz-content-sha256": digest}
-        if method == "PUT":
-            extra.update({"x-amz-acl": "private", "content-type": "application/json"})
-        headers = aws.sign(method, host, path, "", extra, digest, self._s3_credentials(), region, "s3", aws._now())
-        conn = http.client.HTTPSConnection(host, timeout=30)
-        try:
-            conn.request(method, path, body=data if method == "PUT" else None, headers=headers)
-            resp = conn.getresponse()
-            body = resp.read()
-        finally:
-            conn.close()
-        if method == "GET" and resp.status in (403, 404):
+        extra = {"x-amz-acl": "private", "content-type": "application/json"} if method == "PUT" else {}
+        status, body = aws.call(method, host, path, "", data if method == "PUT" else b"", extra, self._s3_credentials(),
+                                region, "s3")
+        if method == "GET" and status in (403, 404):
             return None
-        if resp.status != 200:
-            raise Failure("certificate", f"{method} s3://{bucket}/{key}: HTTP {resp.status} {body[:200]!r}")
+        if status != 200:
+            raise Failure("certificate", f"{method} s3://{bucket}/{key}: HTTP {status} {body[:200]!r}")
         return body if method == "GET" else None
-
 
 def sync(cfg: dict, now: float) -> int:
     """Install the best certificate for nginx and share it; NEED_NEW when none is fresh enough."""

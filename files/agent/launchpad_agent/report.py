@@ -18,8 +18,6 @@ roll at its deadline, if it cannot see a host.
 
 from __future__ import annotations
 
-import hashlib
-import http.client
 import re
 import urllib.parse
 from pathlib import Path
@@ -32,17 +30,8 @@ USERID_RE = re.compile(r"^[A-Z0-9]{8,64}:[A-Za-z0-9._-]{1,64}$")
 
 def _call(method: str, host: str, path: str, query: str, body: bytes, headers: dict[str, str], creds: dict,
           region: str, service: str) -> tuple[int, bytes]:
-    from launchpad_agent.aws import _now, sign  # noqa: PLC0415
-    payload = hashlib.sha256(body).hexdigest()
-    signed = sign(method, host, path, query, {**headers, "x-amz-content-sha256": payload}, payload, creds, region,
-                  service, _now())
-    conn = http.client.HTTPSConnection(host, timeout=15)
-    try:
-        conn.request(method, path + (f"?{query}" if query else ""), body=body or None, headers=signed)
-        resp = conn.getresponse()
-        return resp.status, resp.read()
-    finally:
-        conn.close()
+    from launchpad_agent.aws import call  # noqa: PLC0415
+    return call(method, host, path, query, body, headers, creds, region, service, timeout=15)
 
 
 def caller_userid(region: str, creds: dict) -> str:

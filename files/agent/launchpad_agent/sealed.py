@@ -88,6 +88,25 @@ def ensure_host_key(enroll_hex: str) -> tuple[bytes, bytes]:
     return private_raw, public_raw
 
 
+def public_get(url: str) -> tuple[int, bytes]:
+    """A plain HTTPS GET (no credentials) of a sealed object: (status, body)."""
+    parts = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPSConnection(parts.netloc, timeout=30)
+    try:
+        conn.request("GET", parts.path)
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+def public_of(private_raw: bytes) -> bytes:
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey  # noqa: PLC0415
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat  # noqa: PLC0415
+
+    return X25519PrivateKey.from_private_bytes(private_raw).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
 def open_sealed(private_raw: bytes, document: bytes, aad: bytes) -> bytes:
     from cryptography.exceptions import InvalidTag  # noqa: PLC0415
     from cryptography.hazmat.primitives import hashes  # noqa: PLC0415
@@ -130,18 +149,12 @@ def spaces_credentials(cfg: dict) -> dict[str, str] | None:
         from launchpad_agent import enroll  # noqa: PLC0415 (until enrolled, and once per boot)
         enroll.publish(cfg, public_raw, ssh_host_key())
     kid = key_id(public_raw)
-    url = urllib.parse.urlsplit(sec["credentials"].rstrip("/") + f"/{kid}.sealed")
-    conn = http.client.HTTPSConnection(url.netloc, timeout=30)
-    try:
-        conn.request("GET", url.path)
-        resp = conn.getresponse()
-        body = resp.read()
-    finally:
-        conn.close()
-    if resp.status in (403, 404):
+    url = sec["credentials"].rstrip("/") + f"/{kid}.sealed"
+    status, body = public_get(url)
+    if status in (403, 404):
         return None
-    if resp.status != 200:
-        raise Failure("fetch", f"{url.geturl()}: HTTP {resp.status}")
+    if status != 200:
+        raise Failure("fetch", f"{url}: HTTP {status}")
     data = json.loads(open_sealed(private_raw, body, f"{stack_of(cfg)}/hosts/{kid}".encode()))
     creds = {"key": data["access_key_id"], "secret": data["secret_access_key"]}
     if data.get("status_access_key_id"):
