@@ -13,7 +13,6 @@ proves the host side on its own.
 
 from __future__ import annotations
 
-import http.client
 import json
 import shutil
 import statistics
@@ -31,7 +30,7 @@ from launchpad.local import stack as local_stack
 from launchpad.settings import validate
 
 sys.path.insert(0, str(kit.ROOT / "tests" / "e2e"))
-from load import Load  # noqa: E402
+from load import Load, get  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 STACK = "agent"
@@ -50,16 +49,6 @@ def status() -> dict:
         return json.loads((rootfs() / "var/lib/launchpad/release/status.json").read_text())
     except (OSError, ValueError):
         return {}
-
-
-def get(address: str, path: str) -> tuple[int, dict[str, str], bytes]:
-    conn = http.client.HTTPConnection(address, 80, timeout=10)
-    try:
-        conn.request("GET", path)
-        resp = conn.getresponse()
-        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
-    finally:
-        conn.close()
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,17 @@ from dataclasses import dataclass, field
 from facts import fact
 
 
+def get(address: str, path: str, timeout: float = 10) -> tuple[int, dict[str, str], bytes]:
+    """One GET on port 80: (status, lower-cased headers, body)."""
+    conn = http.client.HTTPConnection(address, 80, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+    finally:
+        conn.close()
+
+
 @dataclass
 class Result:
     t: float

@@ -28,7 +28,7 @@ from launchpad.local import machine, records
 from launchpad.settings import PROJECT_ROOT
 
 from .conftest import cli
-from .load import Load
+from .load import Load, get
 
 
 @dataclass
@@ -71,13 +71,7 @@ class AppStack:
         return machine.run(name or self.web, ["sh", "-c", command]).stdout
 
     def get(self, path: str) -> tuple[int, dict[str, str], bytes]:
-        conn = http.client.HTTPConnection(self.address, 80, timeout=15)
-        try:
-            conn.request("GET", path)
-            resp = conn.getresponse()
-            return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
-        finally:
-            conn.close()
+        return get(self.address, path, timeout=15)
 
     def post(self, path: str, form: str) -> int:
         conn = http.client.HTTPConnection(self.address, 80, timeout=15)

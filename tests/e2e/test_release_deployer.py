@@ -31,7 +31,7 @@ from launchpad.local import release as local_release
 from launchpad.settings import PROJECT_ROOT
 
 from .conftest import cli
-from .load import Load
+from .load import Load, get
 
 pytestmark = pytest.mark.e2e
 STACK = "e2e-releases"
@@ -57,16 +57,6 @@ def post_note(address: str, text: str) -> int:
     try:
         conn.request("POST", "/", body=f"body={text}", headers={"Content-Type": "application/x-www-form-urlencoded"})
         return conn.getresponse().status
-    finally:
-        conn.close()
-
-
-def get(address: str, path: str) -> tuple[int, dict[str, str], bytes]:
-    conn = http.client.HTTPConnection(address, 80, timeout=10)
-    try:
-        conn.request("GET", path)
-        resp = conn.getresponse()
-        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
     finally:
         conn.close()
 

@@ -16,20 +16,12 @@ from botocore.stub import ANY, Stubber
 from launchpad.ops.roll_aws import AwsRollFleet, BalancerWaitError
 from launchpad.ops.roll_store import RollStore, host_of
 from launchpad.release.manifest import new_manifest
-from launchpad.release.rolling import Clock, roll
+from clock import FakeClock
+from launchpad.release.rolling import roll
 
 ARN = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/0123456789abcdef"
 BUCKET, STACK = "shop-releases-1a2b", "shop"
 ROLE = "AROAEXAMPLEROLEID"
-
-
-class FakeClock(Clock):
-    def __init__(self) -> None:
-        self.t = 0.0
-        super().__init__(now=lambda: self.t, sleep=self._sleep)
-
-    def _sleep(self, s: float) -> None:
-        self.t += s
 
 
 def clients() -> tuple[Any, Any, Stubber, Stubber]:

@@ -14,6 +14,7 @@ import pytest
 
 from launchpad.ops.roll_do import DoApi, DoApiError, DoRollFleet
 from launchpad.release.manifest import new_manifest
+from clock import FakeClock
 from launchpad.release.rolling import Clock, roll
 
 HOST_TAG, ROTATION, LB = "lp-shop", "lp-shop-lb", "lb-1234"
@@ -76,15 +77,6 @@ def api() -> Iterator[tuple[DoApi, FakeDo]]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-class FakeClock(Clock):
-    def __init__(self) -> None:
-        self.t = 0.0
-        super().__init__(now=lambda: self.t, sleep=self._sleep)
-
-    def _sleep(self, s: float) -> None:
-        self.t += s
 
 
 class Store:

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from launchpad.release.manifest import Manifest, new_manifest
-from launchpad.release.rolling import Clock, HostRefused, RollStopped, StatusWait, roll
+from clock import FakeClock
+from launchpad.release.rolling import HostRefused, RollStopped, StatusWait, roll
 
 HOSTS = ["i-a", "i-b", "i-c"]
 
@@ -23,15 +24,6 @@ def manifest(v: str) -> Manifest:
 
 
 OLD, NEW = manifest("1"), manifest("2")
-
-
-class FakeClock(Clock):
-    def __init__(self) -> None:
-        self.t = 0.0
-        super().__init__(now=lambda: self.t, sleep=self._sleep)
-
-    def _sleep(self, s: float) -> None:
-        self.t += s
 
 
 class FakeFleet(StatusWait):
