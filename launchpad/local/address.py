@@ -61,11 +61,7 @@ def render(stack: str, address: str, target: str) -> str:
 
 
 def _save(stack: str, data: dict[str, str]) -> None:
-    path = _record_path(stack)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-    tmp.replace(path)
+    records.write_record(_record_path(stack), data)
 
 
 def assign(stack: str, machine_name: str) -> str:

@@ -21,7 +21,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from launchpad.local import balancer, machine
+from launchpad.local import balancer, machine, records
 from launchpad.local import release as local_release
 from launchpad.local import stack as local_stack
 from launchpad.local_plan import LocalPlan
@@ -54,11 +54,7 @@ def record(stack: str) -> dict[str, Any] | None:
 
 
 def _save(stack: str, data: dict[str, Any]) -> None:
-    path = record_path(stack)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-    tmp.replace(path)
+    records.write_record(record_path(stack), data)
 
 
 def booted(stack: str) -> bool:

@@ -118,6 +118,12 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
+def write_record(path: Path, data: dict[str, Any]) -> None:
+    """A stack's own record (fleet.json, address.json): written whole or not at all, in a root-only folder."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _write_json(path, data)
+
+
 # state.json
 
 def read_state(state_dir: Path) -> dict[str, Any]:
